@@ -1,0 +1,319 @@
+"""The ``workbench`` command: open the window, or work on a project headless.
+
+Exit codes: 0 ok; 2 bad input (one line on stderr, no traceback); 1 an internal
+error (a defect of ours: the traceback is printed so it can be reported);
+130 a run stopped with Ctrl-C. See docs/cli.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from backends.graph.model import Graph, GraphError
+from backends.runtime import CancelToken, EngineError, Progress, RunCancelled
+from workbench import __version__
+from workbench.project import (
+    DataError,
+    Project,
+    ProjectFileError,
+    load_project,
+    read_table,
+    save_project,
+)
+from workbench.project.checks import model_problems
+from backends.templates import available_templates, make_template
+
+SUBCOMMANDS = ("open", "new", "validate", "info", "run", "summary")
+BAD_INPUT = (DataError, ProjectFileError, EngineError, GraphError, FileNotFoundError)
+
+
+class UsageError(ValueError):
+    """The command line itself is wrong (exit code 2)."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in SUBCOMMANDS and not argv[0].startswith("-")):
+        argv = ["open", *argv]  # `workbench [PROJECT]` opens the window
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except BAD_INPUT + (UsageError,) as exc:
+        print(f"workbench {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="workbench",
+        description="Draw a probabilistic model, fit it, and explain it. "
+                    "Without a subcommand, opens the window (on PROJECT if given).")
+    parser.add_argument("--version", action="version", version=f"workbench {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("open", help="open the window (the default)")
+    p.add_argument("project", nargs="?", type=Path)
+    p.set_defaults(handler=cmd_open)
+
+    p = sub.add_parser("new", help="create a project from a table (and a template or graph)")
+    p.add_argument("out", type=Path, help="the .wbproj file to write")
+    p.add_argument("--data", type=Path, required=True, help="CSV, TSV, Parquet or .xlsx table")
+    p.add_argument("--template", help=f"one of: {', '.join(available_templates())}")
+    p.add_argument("--target", help="the column the model explains")
+    p.add_argument("--inputs", default="", help="comma-separated input columns")
+    p.add_argument("--group", help="a grouping column (hierarchical templates)")
+    p.add_argument("--graph", type=Path, help="a model graph written as JSON (docs/file-format.md)")
+    p.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
+    p.set_defaults(handler=cmd_new)
+
+    p = sub.add_parser("validate", help="check the model; exit 0 when valid")
+    p.add_argument("project", type=Path)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_validate)
+
+    p = sub.add_parser("info", help="table, model and runs of a project")
+    p.add_argument("project", type=Path)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_info)
+
+    p = sub.add_parser("run", help="fit the model and store the run in the project")
+    p.add_argument("project", type=Path)
+    p.add_argument("--engine", choices=("mcmc", "gp", "gan"))
+    p.add_argument("--device", default=None, help="auto, cpu or cuda (default: the project's)")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--quick", action="store_true", help="small settings for a first look")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="an engine setting, e.g. --set steps=2000 (repeatable)")
+    p.add_argument("--json", action="store_true", help="print the run's summary as JSON")
+    p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("summary", help="the results of the latest (or a given) run")
+    p.add_argument("project", type=Path)
+    p.add_argument("--run", help="a run id (default: the latest finished run)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_summary)
+    return parser
+
+
+# ------------------------------------------------------------------ commands
+def cmd_open(args: argparse.Namespace) -> int:
+    from workbench.ui.app import run_app  # Qt is imported only when a window is wanted
+
+    return run_app(args.project)
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    if args.out.exists() and not args.force:
+        raise UsageError(f"{args.out} exists; pass --force to overwrite it")
+    if args.template and args.graph:
+        raise UsageError("give either --template or --graph, not both")
+    dataset = read_table(args.data)
+    project = Project(dataset)
+    inputs = [c.strip() for c in args.inputs.split(",") if c.strip()]
+    if args.template:
+        project.set_graph(make_template(args.template, dataset.column_table(),
+                                        target=args.target, inputs=inputs, group=args.group))
+    elif args.graph:
+        project.set_graph(_read_graph_json(args.graph))
+    save_project(project, args.out)
+    problems = model_problems(project)
+    note = f"; the model has {len(problems)} problem(s): run `workbench validate`" if problems else ""
+    print(f"wrote {args.out} ({dataset.n_rows} rows, {len(project.graph.nodes)} nodes){note}")
+    return 0
+
+
+def _read_graph_json(path: Path) -> Graph:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"{path}: {exc.strerror}") from exc
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno}") from exc
+    if not isinstance(raw, dict):
+        raise UsageError(f"{path}: a graph is a JSON object with nodes, edges and plates")
+    return Graph.from_dict(raw.get("graph", raw))
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    project = load_project(args.project)
+    problems = model_problems(project)
+    if args.json:
+        print(json.dumps({"valid": not problems, "problems": [
+            {"node": p.node, "name": _item_name(project, p.node), "field": p.field,
+             "message": p.message} for p in problems]}, indent=2))
+    elif problems:
+        for problem in problems:
+            print(problem.describe(project.graph), file=sys.stderr)
+    else:
+        print(f"{args.project.name}: the model is valid ({len(project.graph.nodes)} nodes)")
+    return 0 if not problems else 2
+
+
+def _item_name(project: Project, item_id: str | None) -> str | None:
+    item = project.graph.nodes.get(item_id or "") or project.graph.plates.get(item_id or "")
+    return item.name if item else None
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    project = load_project(args.project)
+    info = project_info(project)
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return 0
+    table = info["table"]
+    if table:
+        print(f"table: {table['source']['name']}  {table['rows']} rows × {len(table['columns'])} columns")
+        for col in table["columns"]:
+            print(f"  {col['name']:<24} {col['type']:<12} missing {col['missing']}")
+    else:
+        print("table: none")
+    model = info["model"]
+    print(f"model: {len(model['nodes'])} nodes, {model['edges']} edges, {len(model['plates'])} plates"
+          f"; suggested engine: {model['suggested_engine']}")
+    for node in model["nodes"]:
+        print(f"  {node['name']:<24} {node['kind']:<14} {node.get('distribution') or ''}")
+    print(f"runs: {len(info['runs'])}")
+    for run in info["runs"]:
+        print(f"  {run['id'][:8]}  {run['engine']:<5} {run['status']:<10} {run['finished']}")
+    return 0
+
+
+def project_info(project: Project) -> dict[str, Any]:
+    from backends.engines import suggest_engine
+
+    table = None
+    if project.dataset is not None:
+        ds = project.dataset
+        missing = ds.missing_counts()
+        table = {
+            "rows": ds.n_rows,
+            "columns": [{"name": c, "type": ds.types[c], "missing": missing[c]} for c in ds.columns],
+            "source": ds.source.to_dict(),
+        }
+    graph = project.graph
+    return {
+        "path": str(project.path) if project.path else None,
+        "table": table,
+        "model": {
+            "nodes": [{"id": n.id, "name": n.name, "kind": n.kind, "distribution": n.distribution,
+                       "columns": n.columns} for n in graph.nodes.values()],
+            "edges": len(graph.edges),
+            "plates": [{"id": p.id, "name": p.name, "over": p.over} for p in graph.plates.values()],
+            "suggested_engine": suggest_engine(graph),
+        },
+        "runs": [{"id": r.id, "engine": r.engine, "status": r.status, "seed": r.seed,
+                  "device": r.device, "started": r.started, "finished": r.finished,
+                  "message": r.message} for r in project.runs],
+        "reports": len(project.reports),
+    }
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from workbench.runner import execute_plan, prepare_run
+
+    project = load_project(args.project)
+    plan = prepare_run(project, engine=args.engine, device=args.device, seed=args.seed,
+                       quick=args.quick, overrides=_parse_settings(args.set))
+    cancel = CancelToken()
+    printer = ProgressPrinter()
+    print(f"running {plan.engine} on {plan.device} (seed {plan.seed})", file=sys.stderr)
+    try:
+        record = execute_plan(plan, printer, cancel)
+    except KeyboardInterrupt:
+        cancel.cancel()
+        print("\nstopped; the project is unchanged", file=sys.stderr)
+        return 130
+    except RunCancelled:
+        print("stopped; the project is unchanged", file=sys.stderr)
+        return 130
+    printer.finish()
+    project.add_run(record)
+    save_project(project, args.project)
+    if args.json:
+        print(json.dumps({"run": record.id, **record.summary}, indent=2))
+    else:
+        print(f"run {record.id[:8]} stored in {args.project.name} ({record.message})")
+        print(format_summary(record.summary))
+    return 0
+
+
+def _parse_settings(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--set expects NAME=VALUE, got {pair!r}")
+        out[name.strip()] = value.strip()
+    return out
+
+
+class ProgressPrinter:
+    """A one-line progress display on stderr, redrawn at most 4 times a second."""
+
+    def __init__(self) -> None:
+        self._last = 0.0
+        self._shown = False
+
+    def __call__(self, record: Progress) -> None:
+        now = time.monotonic()
+        if now - self._last < 0.25:
+            return
+        self._last = now
+        total = f"/{record.total}" if record.total else ""
+        print(f"\r  step {record.step}{total}  {record.message[:60]:<60}", end="",
+              file=sys.stderr, flush=True)
+        self._shown = True
+
+    def finish(self) -> None:
+        if self._shown:
+            print(file=sys.stderr)
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    project = load_project(args.project)
+    record = project.run_by_id(args.run) if args.run else project.latest_run()
+    if record is None:
+        raise UsageError(f"{args.project.name} holds no finished run; use `workbench run` first")
+    if args.json:
+        print(json.dumps(record.summary, indent=2))
+    else:
+        print(f"run {record.id[:8]}  {record.engine}  {record.finished}  seed {record.seed}")
+        print(format_summary(record.summary))
+    return 0
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """The summary as a table a person reads (parameters, verdict, warnings)."""
+    lines = []
+    params = summary.get("parameters") or {}
+    if params:
+        columns = ["mean", "sd", "hdi_3%", "hdi_97%", "mcse_mean", "ess_bulk", "ess_tail", "r_hat"]
+        width = max(12, *(len(n) for n in params))
+        lines.append(f"{'':<{width}} " + " ".join(f"{c:>9}" for c in columns))
+        for name, row in params.items():
+            cells = " ".join(f"{_fmt(row.get(c)):>9}" for c in columns)
+            lines.append(f"{name:<{width}} {cells}")
+    for name, value in (summary.get("hyperparameters") or {}).items():
+        lines.append(f"{name:<28} {_fmt(value)}")
+    for key in ("log_marginal_likelihood",):
+        if key in summary:
+            lines.append(f"{key:<28} {_fmt(summary[key])}")
+    if "converged" in summary:
+        lines.append("converged: yes" if summary["converged"] else "converged: NO")
+    lines.extend(f"warning: {w}" for w in summary.get("warnings", []))
+    return "\n".join(lines)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return "" if value is None else str(value)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The Qt views and controllers: the only package that imports Qt."""

@@ -1,0 +1,90 @@
+"""The run history and the summary of the selected run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.project import Project, RunRecord
+
+SUMMARY_COLUMNS = ("mean", "sd", "hdi_3%", "hdi_97%", "mcse_mean", "mcse_sd",
+                   "ess_bulk", "ess_tail", "r_hat")
+
+
+class RunsPanel(QWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self._runs: list[RunRecord] = []
+        self.history = QListWidget()
+        self.history.currentRowChanged.connect(self._on_history_row_changed)
+        self.verdict = QLabel()
+        self.verdict.setWordWrap(True)
+        self.table = QTableWidget(0, len(SUMMARY_COLUMNS))
+        self.table.setHorizontalHeaderLabels(SUMMARY_COLUMNS)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        right = QWidget()
+        layout = QVBoxLayout(right)
+        layout.addWidget(self.verdict)
+        layout.addWidget(self.table)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.history)
+        split.addWidget(right)
+        split.setSizes([280, 1000])
+        outer = QVBoxLayout(self)
+        outer.addWidget(split)
+
+    def set_project(self, project: Project) -> None:
+        self._runs = list(reversed(project.runs))  # newest first
+        self.history.clear()
+        for record in self._runs:
+            text = f"{record.finished[:16].replace('T', ' ')}  {record.engine.upper()}  {record.status}"
+            item = QListWidgetItem(text)
+            item.setToolTip(record.message)
+            self.history.addItem(item)
+        if self._runs:
+            self.history.setCurrentRow(0)
+        else:
+            self.verdict.setText("No runs yet. Run the model (`workbench run PROJECT`) to see results.")
+            self.table.setRowCount(0)
+
+    def _on_history_row_changed(self, row: int) -> None:
+        if 0 <= row < len(self._runs):
+            self.show_summary(self._runs[row])
+
+    def show_summary(self, record: RunRecord) -> None:
+        summary = record.summary
+        verdict = _verdict(record, summary)
+        self.verdict.setText(verdict)
+        params: dict[str, dict[str, Any]] = summary.get("parameters") or {}
+        self.table.setRowCount(len(params))
+        self.table.setVerticalHeaderLabels(list(params))
+        for row, values in enumerate(params.values()):
+            for col, key in enumerate(SUMMARY_COLUMNS):
+                value = values.get(key)
+                item = QTableWidgetItem("" if value is None else f"{value:.4g}")
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if key == "r_hat" and value is not None and value > 1.01:
+                    item.setForeground(Qt.GlobalColor.red)
+                self.table.setItem(row, col, item)
+
+
+def _verdict(record: RunRecord, summary: dict[str, Any]) -> str:
+    if record.status != "finished":
+        return f"<b>{record.status.capitalize()}</b>: {record.message}"
+    head = ("<b>Converged.</b>" if summary.get("converged")
+            else "<b style='color:#b3261e'>Not converged</b>: read the warnings before trusting it.")
+    warnings = "".join(f"<br>• {w}" for w in summary.get("warnings", []))
+    return f"{head} {record.engine.upper()} run, seed {record.seed}, {record.message}.{warnings}"
