@@ -204,7 +204,9 @@ def infer_type(series: pd.Series) -> str:
         values = series.dropna()
         integral = len(values) > 0 and bool(np.all(np.mod(values.to_numpy(), 1) == 0))
         return "integer" if integral else "numeric"
-    values = series.dropna().astype(str).str.strip()
+    # text: judge the distinct values only (a million rows rarely hold many)
+    distinct = pd.Series(pd.unique(series.dropna())).astype(str).str.strip()
+    values = pd.Series(pd.unique(distinct))
     if values.empty:
         return "numeric"
     if values.str.lower().isin(_BOOLEAN_WORDS.keys()).all():
@@ -213,8 +215,8 @@ def infer_type(series: pd.Series) -> str:
         return "numeric"
     if _looks_like_dates(values):
         return "date"
-    n_levels = values.nunique()
-    return "categorical" if n_levels <= max(CATEGORY_MAX_LEVELS, 0.05 * len(values)) else "text"
+    n_present = int(series.notna().sum())
+    return "categorical" if len(values) <= max(CATEGORY_MAX_LEVELS, 0.05 * n_present) else "text"
 
 
 def _looks_like_dates(values: pd.Series) -> bool:
@@ -226,6 +228,24 @@ def _looks_like_dates(values: pd.Series) -> bool:
 
 def convert_column(series: pd.Series, column_type: str, file_name: str) -> pd.Series:
     """Convert to the pandas dtype that stores ``column_type``; name the first bad cell."""
+    if column_type not in ("categorical", "text") and not _is_typed(series):
+        # convert each distinct text once, then spread the results over the rows
+        codes, uniques = pd.factorize(series)
+        try:
+            distinct = _convert_typed(pd.Series(uniques, name=series.name), column_type, file_name)
+        except DataError:
+            pass  # convert row by row below, so that the message names the right row
+        else:
+            values = distinct.array.take(codes, allow_fill=True)
+            return pd.Series(values, index=series.index, name=series.name)
+    return _convert_typed(series, column_type, file_name)
+
+
+def _is_typed(series: pd.Series) -> bool:
+    return not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series))
+
+
+def _convert_typed(series: pd.Series, column_type: str, file_name: str) -> pd.Series:
     name = series.name
     if column_type in ("numeric", "integer"):
         converted = pd.to_numeric(series, errors="coerce")
@@ -242,7 +262,7 @@ def convert_column(series: pd.Series, column_type: str, file_name: str) -> pd.Se
     if column_type == "boolean":
         if pd.api.types.is_bool_dtype(series):
             return series.astype("boolean")
-        words = series.map(_to_bool, na_action="ignore")
+        words = pd.Series([_to_bool(v) for v in series], index=series.index, dtype="object")
         _report_failures(series, words, file_name, name, "true/false")
         return words.astype("boolean")
     if column_type == "date":
