@@ -25,7 +25,8 @@ from workbench.project import (
     read_table,
     save_project,
 )
-from workbench.project.checks import model_problems
+from backends.graph.validate import errors_of
+from workbench.project.checks import model_errors, model_problems
 from backends.templates import available_templates, make_template
 
 SUBCOMMANDS = ("open", "new", "validate", "info", "run", "summary")
@@ -121,8 +122,8 @@ def cmd_new(args: argparse.Namespace) -> int:
     elif args.graph:
         project.set_graph(_read_graph_json(args.graph))
     save_project(project, args.out)
-    problems = model_problems(project)
-    note = f"; the model has {len(problems)} problem(s): run `workbench validate`" if problems else ""
+    errors = model_errors(project)
+    note = f"; the model has {len(errors)} problem(s): run `workbench validate`" if errors else ""
     print(f"wrote {args.out} ({dataset.n_rows} rows, {len(project.graph.nodes)} nodes){note}")
     return 0
 
@@ -142,16 +143,17 @@ def _read_graph_json(path: Path) -> Graph:
 def cmd_validate(args: argparse.Namespace) -> int:
     project = load_project(args.project)
     problems = model_problems(project)
+    errors = errors_of(problems)
     if args.json:
-        print(json.dumps({"valid": not problems, "problems": [
+        print(json.dumps({"valid": not errors, "problems": [
             {"node": p.node, "name": _item_name(project, p.node), "field": p.field,
-             "message": p.message} for p in problems]}, indent=2))
-    elif problems:
-        for problem in problems:
-            print(problem.describe(project.graph), file=sys.stderr)
+             "severity": p.severity, "message": p.message} for p in problems]}, indent=2))
     else:
-        print(f"{args.project.name}: the model is valid ({len(project.graph.nodes)} nodes)")
-    return 0 if not problems else 2
+        for problem in problems:
+            print(f"{problem.severity}: {problem.describe(project.graph)}", file=sys.stderr)
+        if not errors:
+            print(f"{args.project.name}: the model is valid ({len(project.graph.nodes)} nodes)")
+    return 0 if not errors else 2
 
 
 def _item_name(project: Project, item_id: str | None) -> str | None:
@@ -253,21 +255,27 @@ def _parse_settings(pairs: list[str]) -> dict[str, str]:
 
 
 class ProgressPrinter:
-    """A one-line progress display on stderr, redrawn at most 4 times a second."""
+    """Progress on stderr: one line redrawn 4 times a second on a terminal, else a
+    plain line every 5 seconds (so that logs of batch runs stay readable)."""
 
     def __init__(self) -> None:
-        self._last = 0.0
+        self._tty = sys.stderr.isatty()
+        self._interval = 0.25 if self._tty else 5.0
+        self._last = time.monotonic()
         self._shown = False
 
     def __call__(self, record: Progress) -> None:
         now = time.monotonic()
-        if now - self._last < 0.25:
+        if now - self._last < self._interval:
             return
         self._last = now
         total = f"/{record.total}" if record.total else ""
-        print(f"\r  step {record.step}{total}  {record.message[:60]:<60}", end="",
-              file=sys.stderr, flush=True)
-        self._shown = True
+        text = f"  step {record.step}{total}  {record.message[:60]}"
+        if self._tty:
+            print(f"\r{text:<80}", end="", file=sys.stderr, flush=True)
+            self._shown = True
+        else:
+            print(text, file=sys.stderr, flush=True)
 
     def finish(self) -> None:
         if self._shown:

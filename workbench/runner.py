@@ -24,7 +24,7 @@ from backends.runtime import (
     ignore_progress,
     resolve_device,
 )
-from workbench.project.checks import model_problems
+from workbench.project.checks import model_errors
 from workbench.project.document import Project
 from workbench.project.records import RunRecord, now_iso
 
@@ -45,7 +45,7 @@ def prepare_run(project: Project, engine: str | None = None, device: str | None 
     """Check everything that can be checked up front; raise EngineError naming the problem."""
     if project.dataset is None:
         raise EngineError("the project has no data table; import one first")
-    problems = model_problems(project)
+    problems = model_errors(project)
     if problems:
         details = "; ".join(p.describe(project.graph) for p in problems[:5])
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""

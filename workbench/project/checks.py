@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from backends.graph.model import Problem
-from backends.graph.validate import validate
+from backends.checks import all_problems
+from backends.graph.validate import errors_of
 from workbench.project.document import Project
 
 
 def model_problems(project: Project) -> list[Problem]:
-    """Everything wrong with the model, each problem naming its node and field."""
+    """Errors and warnings, each naming its node and field."""
     table = project.dataset.column_table() if project.dataset is not None else None
-    return validate(project.graph, table)
+    return all_problems(project.graph, table)
+
+
+def model_errors(project: Project) -> list[Problem]:
+    """The problems that stop a run (warnings do not)."""
+    return errors_of(model_problems(project))

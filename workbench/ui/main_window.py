@@ -30,12 +30,13 @@ from workbench.project import (
     read_table,
     save_project,
 )
-from workbench.project.checks import model_problems
+from backends.graph.validate import errors_of
 from workbench.ui.commands import SetDatasetCommand
 from workbench.ui.data.columns_panel import ColumnsPanel
 from workbench.ui.data.table_model import DataFrameModel
-from workbench.ui.model_overview import ModelOverview
+from workbench.ui.canvas import ModelEditor, templates_menu
 from workbench.ui.results.runs_panel import RunsPanel
+from workbench.ui.run.run_panel import RunPanel
 
 PROJECT_FILTER = "Workbench projects (*.wbproj)"
 DATA_FILTER = "Tables (*.csv *.tsv *.txt *.parquet *.pq *.xlsx)"
@@ -47,6 +48,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.project = project or Project()
         self.undo_stack = QUndoStack(self)
+        self.undo_stack.cleanChanged.connect(self._on_undo_stack_clean_changed)
         self.settings = QSettings("Workbench", "Workbench")
         self._build_views()
         self._build_menus()
@@ -57,7 +59,8 @@ class MainWindow(QMainWindow):
     def _build_views(self) -> None:
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.model_overview = ModelOverview()
+        self.model_editor = ModelEditor(self.project, self.undo_stack)
+        self.model_editor.problems_changed.connect(self._on_editor_problems_changed)
         self.table_model = DataFrameModel()
         self.table_view = QTableView()
         self.table_view.setModel(self.table_model)
@@ -70,8 +73,10 @@ class MainWindow(QMainWindow):
         data_split.addWidget(self.columns_panel)
         data_split.setSizes([800, 460])
         self.runs_panel = RunsPanel()
-        self.tabs.addTab(self.model_overview, "Model")
+        self.run_panel = RunPanel()
+        self.tabs.addTab(self.model_editor, "Model")
         self.tabs.addTab(data_split, "Data")
+        self.tabs.addTab(self.run_panel, "Run")
         self.tabs.addTab(self.runs_panel, "Results")
         self.setCentralWidget(self.tabs)
         self.status_table = QLabel()
@@ -96,6 +101,8 @@ class MainWindow(QMainWindow):
         redo = self.undo_stack.createRedoAction(self, "&Redo")
         redo.setShortcut(QKeySequence.StandardKey.Redo)
         edit_menu.addActions([undo, redo])
+        model_menu = self.menuBar().addMenu("&Model")
+        model_menu.addMenu(templates_menu(self.model_editor, self))
         self._refresh_recent_menu()
 
     def _action(self, menu, text, slot, shortcut=None) -> QAction:  # noqa: ANN001
@@ -113,34 +120,37 @@ class MainWindow(QMainWindow):
             self.project.unsubscribe(self._on_project_event)
         self.project = project
         project.subscribe(self._on_project_event)
-        self.undo_stack.clear()
+        self.undo_stack.clear()  # its commands hold the old project's graph
         self.table_model.set_dataset(project.dataset)
         self.columns_panel.set_dataset(project.dataset)
         self.runs_panel.set_project(project)
-        self._refresh_model()
+        self.run_panel.set_project(project)
+        self.model_editor.set_project(project)  # validates, and so refreshes the status bar
         self._refresh_title()
 
     def _on_project_event(self, event: ProjectEvent) -> None:
         if event.type == "dataset_changed":
             self.table_model.set_dataset(self.project.dataset)
             self.columns_panel.set_dataset(self.project.dataset)
-            self._refresh_model()
-        elif event.type == "graph_changed":
-            self._refresh_model()
         elif event.type in ("run_added", "run_removed"):
             self.runs_panel.set_project(self.project)
+            self.undo_stack.resetClean()  # runs are not undoable: never clean again until saved
         elif event.type in ("modified_changed", "saved"):
             self._refresh_title()
 
-    def _refresh_model(self) -> None:
-        problems = model_problems(self.project)
-        self.model_overview.show_model(self.project.graph, problems)
+    def _on_undo_stack_clean_changed(self, clean: bool) -> None:
+        self.project.modified = not clean
+
+    def _on_editor_problems_changed(self, problems: list) -> None:
+        """The editor validates (debounced) after every change; status and Run follow it."""
+        self.run_panel.refresh(problems)
         ds = self.project.dataset
         self.status_table.setText(
             f"{ds.source.name} · {ds.n_rows:,} rows × {len(ds.columns)} columns" if ds
             else "No data: File ▸ Import Data…")
         nodes = len(self.project.graph.nodes)
-        verdict = "valid" if not problems else f"{len(problems)} problem(s)"
+        errors = errors_of(problems)
+        verdict = "valid" if not errors else f"{len(errors)} problem(s) to fix"
         self.status_model.setText(f"Model: {nodes} nodes, {verdict}" if nodes else "Model: empty")
 
     def _refresh_title(self) -> None:
@@ -149,6 +159,9 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------- actions
     def new_project(self) -> None:
+        if self.run_panel.controller.running:
+            self.show_error("A run is going on", "Stop the run before starting a new project.")
+            return
         if self.maybe_save():
             self._attach(Project())
 
@@ -159,6 +172,9 @@ class MainWindow(QMainWindow):
 
     def open_path(self, path: Path) -> bool:
         """Open a project; on failure explain why and keep the current one."""
+        if self.run_panel.controller.running:
+            self.show_error("A run is going on", "Stop the run before opening another project.")
+            return False
         if not self.maybe_save():
             return False
         try:
@@ -240,10 +256,19 @@ class MainWindow(QMainWindow):
         QMessageBox.warning(self, title, message)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        if self.run_panel.controller.running and not self.ask_stop_run():
+            event.ignore()
+            return
+        self.run_panel.controller.stop_and_wait()
         if self.maybe_save():
             event.accept()
         else:
             event.ignore()
+
+    def ask_stop_run(self) -> bool:
+        answer = QMessageBox.question(self, "A run is going on",
+                                      "Stop the run and close? Its results will be lost.")
+        return answer == QMessageBox.StandardButton.Yes
 
     # ----------------------------------------------------------- recent files
     def _remember(self, path: Path) -> None:

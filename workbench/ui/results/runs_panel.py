@@ -13,11 +13,13 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from workbench.project import Project, RunRecord
+from workbench.ui.results.posterior_view import PosteriorView
 
 SUMMARY_COLUMNS = ("mean", "sd", "hdi_3%", "hdi_97%", "mcse_mean", "mcse_sd",
                    "ess_bulk", "ess_tail", "r_hat")
@@ -35,10 +37,14 @@ class RunsPanel(QWidget):
         self.table.setHorizontalHeaderLabels(SUMMARY_COLUMNS)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.posterior = PosteriorView()
+        self.views = QTabWidget()
+        self.views.addTab(self.table, "Summary")
+        self.views.addTab(self.posterior, "Posterior")
         right = QWidget()
         layout = QVBoxLayout(right)
         layout.addWidget(self.verdict)
-        layout.addWidget(self.table)
+        layout.addWidget(self.views, 1)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.history)
         split.addWidget(right)
@@ -76,9 +82,28 @@ class RunsPanel(QWidget):
                 value = values.get(key)
                 item = QTableWidgetItem("" if value is None else f"{value:.4g}")
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                if key == "r_hat" and value is not None and value > 1.01:
+                if _outside_threshold(key, value):
                     item.setForeground(Qt.GlobalColor.red)
+                    item.setToolTip(THRESHOLD_HELP[key])
                 self.table.setItem(row, col, item)
+        draws = record.state.arrays.get("draws") if record.state is not None else None
+        self.posterior.show_draws(draws, list(params) if draws is not None else [])
+        self.views.setTabEnabled(1, draws is not None)
+
+
+THRESHOLD_HELP = {
+    "r_hat": "R-hat above 1.01: the independent ensembles disagree; run longer.",
+    "ess_bulk": "Fewer than 400 effective draws: the mean and intervals are imprecise.",
+    "ess_tail": "Fewer than 400 effective draws in the tails: the interval ends are imprecise.",
+}
+
+
+def _outside_threshold(key: str, value: float | None) -> bool:
+    if value is None:
+        return False
+    if key == "r_hat":
+        return value > 1.01
+    return key in ("ess_bulk", "ess_tail") and value < 400
 
 
 def _verdict(record: RunRecord, summary: dict[str, Any]) -> str:

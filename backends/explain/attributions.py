@@ -1,0 +1,380 @@
+"""Attributions of any result, with their posterior uncertainty.
+
+One entry point, ``explain_rows``, picks the best method a result allows:
+- "gp": a result with ``exact_shapley_data()`` (product RBF kernel) gets exact
+  Shapley values of its posterior mean with their Gaussian posterior covariance;
+- "linear": a result with ``linear_terms()`` gets exact per-draw attributions on
+  the link scale from its coefficient draws;
+- "shap": any other result goes through exact enumeration of coalitions (few
+  features) or shap's Permutation explainer (many) on ``sample_mean`` draws
+  (the draws are the explained model's outputs, so one run covers a whole batch
+  of draws on the same coalitions); batches of draws are added until the
+  credible intervals are tight (``tolerance``) or ``max_draws`` is reached.
+Every method reports the same ``Attributions`` record, so the report and the
+panels never need to know which one ran.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.stats import norm
+
+from backends.explain.draws import credible_interval, intervals_tight
+from backends.explain.gp_exact import RBFProductShapley
+from backends.explain.linear import linear_attributions, linear_response_attributions
+from backends.explain.shap_backend import shap_attributions
+from backends.runtime import CancelToken, EngineError, Progress, ProgressCallback, ignore_progress
+
+METHODS = ("auto", "gp", "linear", "shap", "enumeration", "shap-exact", "shap-permutation")
+
+
+@dataclass
+class Attributions:
+    """Attributions of n rows over D features, all on the scale named by ``scale``.
+
+    values/lower/upper/sd (n, D): posterior mean, credible interval at ``level``
+    and posterior sd of each attribution; output (n,): posterior mean of the
+    explained quantity, so that base_value + values.sum(1) == output up to
+    ``additivity_error``; mc_error (n, D): standard error of the Shapley estimate
+    from coalition sampling (0 when exact); draws_error (n, D): standard error of
+    the posterior mean from the finite number of posterior draws; draws (S, n, D):
+    the attribution draws behind the intervals (for the global views).
+    """
+
+    input_names: list[str]
+    X: np.ndarray
+    values: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    sd: np.ndarray
+    output: np.ndarray
+    base_value: float
+    mc_error: np.ndarray
+    draws_error: np.ndarray
+    additivity_error: float
+    method: str
+    scale: str
+    level: float
+    n_draws: int
+    converged: bool
+    draws: np.ndarray | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _link_scale(link: str) -> str:
+    return {"identity": "response", "logit": "link:logit (log-odds)", "log": "link:log"}[link]
+
+
+def _check_rows(result: Any, X: np.ndarray, name: str) -> np.ndarray:
+    X = np.atleast_2d(np.asarray(X, dtype=float))
+    d = len(result.input_names)
+    if X.shape[1] != d:
+        raise EngineError(
+            f"{name} has {X.shape[1]} columns; "
+            f"the model's inputs are {', '.join(result.input_names)}"
+        )
+    bad = np.argwhere(~np.isfinite(X))
+    if len(bad):
+        r, c = bad[0]
+        raise EngineError(
+            f"{name}: row {r}, column {result.input_names[c]!r} is missing or not finite"
+        )
+    return X
+
+
+def explain_rows(
+    result: Any,
+    X: np.ndarray,
+    background: np.ndarray,
+    *,
+    weights: np.ndarray | None = None,
+    level: float = 0.9,
+    method: str = "auto",
+    n_draws: int = 64,
+    max_draws: int = 512,
+    tolerance: float = 0.05,
+    n_permutations: int = 12,
+    seed: int = 0,
+    scale: str = "link",
+    progress: ProgressCallback = ignore_progress,
+    cancel: CancelToken | None = None,
+) -> Attributions:
+    """Attribute the result's prediction for each row of X to its input features.
+
+    ``background`` (rows of the inputs, see summarise_background) stands for
+    "feature unknown". ``tolerance`` is the allowed Monte Carlo error of the
+    interval endpoints relative to each row's widest interval (shap method);
+    ``max_draws`` caps the draws. ``scale`` matters for models linear on a logit
+    or log link only: "link" (default) attributes the linear predictor (additive,
+    exact), "response" the probability or mean itself (exact by enumeration).
+    Raises EngineError on bad input.
+    """
+    if method not in METHODS:
+        raise EngineError(f"unknown attribution method {method!r}; use one of {', '.join(METHODS)}")
+    if not 0 < level < 1:
+        raise EngineError(f"level must be between 0 and 1, got {level}")
+    X = _check_rows(result, X, "the explained rows")
+    background = _check_rows(result, background, "the background")
+    cancel = cancel or CancelToken()
+    gp_data = result.exact_shapley_data() if hasattr(result, "exact_shapley_data") else None
+    terms = result.linear_terms() if hasattr(result, "linear_terms") else None
+    if method == "auto":
+        # an extra may exist yet return None (e.g. a GP whose kernel is not a product RBF)
+        method = "gp" if gp_data is not None else "linear" if terms is not None else "shap"
+    if method == "gp":
+        if gp_data is None:
+            raise EngineError("method 'gp' needs a GP result with a product RBF kernel")
+        return _explain_gp(
+            result, gp_data, X, background, weights, level, n_draws, seed, progress, cancel
+        )
+    if method == "linear":
+        if terms is None:
+            raise EngineError("method 'linear' needs a result that is linear in its inputs")
+        if scale not in ("link", "response"):
+            raise EngineError(f"scale must be 'link' or 'response', got {scale!r}")
+        return _explain_linear(result, terms, X, background, weights, level, scale)
+    shap_method = {
+        "shap": "auto",
+        "enumeration": "enumeration",
+        "shap-exact": "exact",
+        "shap-permutation": "permutation",
+    }[method]
+    return _explain_shap(
+        result,
+        X,
+        background,
+        weights,
+        level,
+        shap_method,
+        n_draws,
+        max_draws,
+        tolerance,
+        n_permutations,
+        seed,
+        progress,
+        cancel,
+    )
+
+
+def _explain_gp(
+    result, data, X, background, weights, level, n_draws, seed, progress, cancel
+) -> Attributions:
+    explainer = RBFProductShapley(data, background, weights)
+    n, d = X.shape
+    values, sd = np.empty((n, d)), np.empty((n, d))
+    draws = np.empty((n_draws, n, d))
+    output = np.empty(n)
+    rng = np.random.default_rng(seed)
+    for r in range(n):
+        cancel.raise_if_cancelled()
+        out = explainer.explain(X[r : r + 1])
+        values[r], output[r], cov = out["values"][0], out["prediction"][0], out["cov"][0]
+        sd[r] = np.sqrt(np.clip(np.diag(cov), 0, None))
+        # Rows are drawn independently: the panels' global summaries ignore the
+        # posterior correlation between rows.
+        eigval, eigvec = np.linalg.eigh(cov)
+        root = eigvec * np.sqrt(np.clip(eigval, 0, None))
+        draws[:, r, :] = values[r] + rng.standard_normal((n_draws, d)) @ root.T
+        progress(Progress(r + 1, n, f"exact GP attributions, row {r + 1} of {n}"))
+    z = norm.ppf(0.5 + level / 2)
+    base = float(explainer.base_value)
+    return Attributions(
+        input_names=list(result.input_names),
+        X=X,
+        values=values,
+        lower=values - z * sd,
+        upper=values + z * sd,
+        sd=sd,
+        output=output,
+        base_value=base,
+        mc_error=np.zeros((n, d)),
+        draws_error=np.zeros((n, d)),
+        additivity_error=float(np.max(np.abs(values.sum(1) - (output - base)))),
+        method=f"gp-closed-form ({explainer.method})",
+        scale="response",
+        level=level,
+        n_draws=0,
+        converged=True,
+        draws=draws,
+        notes=[
+            "attributions of the GP posterior mean; intervals from its exact Gaussian posterior"
+        ],
+    )
+
+
+def _explain_linear(result, terms, X, background, weights, level, scale) -> Attributions:
+    if scale == "response":
+        draws, base, eta, link = linear_response_attributions(terms, X, background, weights)
+        link_scale = "response"
+    else:
+        draws, base, eta, link = linear_attributions(terms, X, background, weights)
+        link_scale = _link_scale(link)
+    lower, upper = credible_interval(draws, level)
+    n_draws = draws.shape[0]
+    spread = draws.std(axis=0, ddof=1) if n_draws > 1 else np.zeros(draws.shape[1:])
+    notes = (
+        []
+        if link_scale == "response"
+        else [
+            f"attributions add up on the {link} scale; "
+            "the prediction itself is on the response scale"
+        ]
+    )
+    return Attributions(
+        input_names=list(result.input_names),
+        X=X,
+        values=draws.mean(0),
+        lower=lower,
+        upper=upper,
+        sd=spread,
+        output=eta.mean(0),
+        base_value=float(base.mean()),
+        mc_error=np.zeros(X.shape),
+        draws_error=spread / np.sqrt(n_draws),
+        additivity_error=float(np.max(np.abs(draws.sum(-1) - (eta - base[:, None])))),
+        method="linear-exact"
+        if link_scale != "response" or link == "identity"
+        else "glm-enumeration",
+        scale=link_scale,
+        level=level,
+        n_draws=n_draws,
+        converged=True,
+        draws=draws,
+        notes=notes,
+    )
+
+
+def _draws_are_consistent(result: Any, X: np.ndarray, seed: int) -> bool:
+    """Do draws depend on the seed only (MCMC-style), not on which points share a call?
+
+    shap calls the model in batches; per-draw attributions are meaningful only if
+    draw k is the same function in every batch. Joint function samples (a GP's
+    sample_mean) fail this check.
+    """
+    pair = np.vstack([X[:1], X[:1] + 1.0])
+    both = result.sample_mean(pair, 4, seed=seed)
+    alone = result.sample_mean(X[:1], 4, seed=seed)
+    return bool(np.allclose(both[:, :1], alone, rtol=1e-9, atol=1e-12))
+
+
+def _explain_shap(
+    result,
+    X,
+    background,
+    weights,
+    level,
+    shap_method,
+    n_draws,
+    max_draws,
+    tolerance,
+    n_permutations,
+    seed,
+    progress,
+    cancel,
+) -> Attributions:
+    n, d = X.shape
+    bayesian = hasattr(result, "sample_mean") and _draws_are_consistent(result, X, seed)
+    notes: list[str] = []
+    if not bayesian:
+        notes.append(
+            "no consistent posterior draws: attributions of the predictive mean, without intervals"
+        )
+        max_draws = n_draws = 1
+    batches: list[np.ndarray] = []
+    bases: list[np.ndarray] = []
+    outputs: list[np.ndarray] = []
+    # per batch: (R, n, D) replicate estimates of the batch's mean attribution
+    rep_means: list[np.ndarray] = []
+    batch = 0
+    total_batches = max(1, -(-max_draws // n_draws))
+    est_method = shap_method
+    while True:
+        cancel.raise_if_cancelled()
+        draw_seed = seed + batch
+        if bayesian:
+
+            def model(Z: np.ndarray, s: int = draw_seed) -> np.ndarray:
+                return result.sample_mean(Z, n_draws, seed=s).T
+
+            at_rows = result.sample_mean(X, n_draws, seed=draw_seed)  # (K, n)
+        else:
+
+            def model(Z: np.ndarray) -> np.ndarray:
+                return result.predict(Z)[0]
+
+            at_rows = np.asarray(result.predict(X)[0])[None, :]
+        row_estimates = []
+        for r in range(n):  # row by row, so that Stop is honoured within a row's time
+            cancel.raise_if_cancelled()
+            row_estimates.append(
+                shap_attributions(
+                    model,
+                    X[r : r + 1],
+                    background,
+                    method=shap_method,
+                    n_permutations=n_permutations,
+                    seed=seed + 7919 * batch + r,
+                    weights=weights,
+                )
+            )
+        est_method = row_estimates[0].method
+        values = np.concatenate([e.values for e in row_estimates])  # (n, D, K)
+        batches.append(np.moveaxis(values, -1, 0))  # (K, n, D)
+        bases.append(row_estimates[0].base)
+        outputs.append(at_rows)
+        if row_estimates[0].replicates is not None:
+            replicates = np.concatenate([e.replicates for e in row_estimates], axis=1)
+            rep_means.append(replicates.mean(axis=-1))
+        batch += 1
+        draws = np.concatenate(batches)
+        progress(
+            Progress(
+                batch,
+                total_batches,
+                f"attributions over {len(draws)} posterior draws" if bayesian else "attributions",
+                {"n_draws": len(draws)},
+            )
+        )
+        if not bayesian or len(draws) >= max_draws or intervals_tight(draws, level, tolerance):
+            break
+    base = np.concatenate(bases)
+    at_rows = np.concatenate(outputs)
+    lower, upper = credible_interval(draws, level)
+    k = len(draws)
+    spread = draws.std(axis=0, ddof=1) if k > 1 else np.zeros((n, d))
+    if rep_means:
+        # each batch's replicates estimate that batch's mean attribution; batches are
+        # independent and equally sized, so their errors add in quadrature.
+        per_batch = [
+            r.std(axis=0, ddof=1) ** 2 / len(r) if len(r) > 1 else np.full((n, d), np.nan)
+            for r in rep_means
+        ]
+        mc_error = np.sqrt(np.sum(per_batch, axis=0)) / len(per_batch)
+    else:
+        mc_error = np.zeros((n, d))
+    converged = (not bayesian) or intervals_tight(draws, level, tolerance)
+    if not converged:
+        notes.append(f"intervals not yet within the tolerance after {k} draws (max_draws reached)")
+    return Attributions(
+        input_names=list(result.input_names),
+        X=X,
+        values=draws.mean(0),
+        lower=lower,
+        upper=upper,
+        sd=spread,
+        output=at_rows.mean(0),
+        base_value=float(base.mean()),
+        mc_error=mc_error,
+        draws_error=spread / np.sqrt(k),
+        additivity_error=float(np.max(np.abs(draws.sum(-1) - (at_rows - base[:, None])))),
+        method="exact-enumeration" if est_method == "enumeration" else f"shap-{est_method}",
+        scale="response",
+        level=level,
+        n_draws=k if bayesian else 0,
+        converged=converged,
+        draws=draws if bayesian else None,
+        notes=notes,
+    )

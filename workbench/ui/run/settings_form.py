@@ -1,0 +1,70 @@
+"""A form built from an engine's settings description (backends.runtime.Setting)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QSpinBox, QWidget
+
+from backends.runtime import Setting
+
+
+class SettingsForm(QWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self._layout = QFormLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._editors: dict[str, QWidget] = {}
+        self._specs: list[Setting] = []
+
+    def set_specs(self, specs: list[Setting], values: dict[str, Any]) -> None:
+        while self._layout.rowCount():
+            self._layout.removeRow(0)
+        self._editors.clear()
+        self._specs = list(specs)
+        for spec in specs:
+            editor = _editor_for(spec, values.get(spec.name, spec.default))
+            editor.setToolTip(spec.help)
+            self._editors[spec.name] = editor
+            self._layout.addRow(spec.label, editor)
+
+    def values(self) -> dict[str, Any]:
+        """Only the values that differ from the defaults (what the project stores)."""
+        out = {}
+        for spec in self._specs:
+            value = _read(self._editors[spec.name], spec)
+            if value != spec.default:
+                out[spec.name] = value
+        return out
+
+
+def _editor_for(spec: Setting, value: Any) -> QWidget:
+    if spec.kind == "bool":
+        box = QCheckBox()
+        box.setChecked(bool(value))
+        return box
+    if spec.kind == "choice":
+        combo = QComboBox()
+        combo.addItems(list(spec.choices))
+        combo.setCurrentText(str(value))
+        return combo
+    if spec.kind == "int":
+        spin = QSpinBox()
+        spin.setRange(int(spec.minimum if spec.minimum is not None else -1_000_000_000),
+                      int(spec.maximum if spec.maximum is not None else 1_000_000_000))
+        spin.setValue(int(value))
+        return spin
+    spin = QDoubleSpinBox()
+    spin.setDecimals(6)
+    spin.setRange(spec.minimum if spec.minimum is not None else -1e12,
+                  spec.maximum if spec.maximum is not None else 1e12)
+    spin.setValue(float(value))
+    return spin
+
+
+def _read(editor: QWidget, spec: Setting) -> Any:
+    if isinstance(editor, QCheckBox):
+        return editor.isChecked()
+    if isinstance(editor, QComboBox):
+        return editor.currentText()
+    return editor.value()
