@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QSpinBox, QWidget
@@ -53,13 +54,23 @@ def _editor_for(spec: Setting, value: Any) -> QWidget:
         spin.setRange(int(spec.minimum if spec.minimum is not None else -1_000_000_000),
                       int(spec.maximum if spec.maximum is not None else 1_000_000_000))
         spin.setValue(int(value))
+        if spec.minimum == 0 and spec.default == 0:
+            spin.setSpecialValueText("auto")  # by convention 0 means "let the engine choose"
         return spin
     spin = QDoubleSpinBox()
-    spin.setDecimals(6)
+    spin.setDecimals(_decimals(float(spec.default)))
+    spin.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
     spin.setRange(spec.minimum if spec.minimum is not None else -1e12,
                   spec.maximum if spec.maximum is not None else 1e12)
     spin.setValue(float(value))
     return spin
+
+
+def _decimals(default: float) -> int:
+    """Enough decimals to show the default and two more significant digits."""
+    if default == 0:
+        return 3
+    return int(min(6, max(1, -math.floor(math.log10(abs(default))) + 2)))
 
 
 def _read(editor: QWidget, spec: Setting) -> Any:
