@@ -19,7 +19,9 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.project import Project, RunRecord
+from workbench.ui.results.attributions_view import AttributionsView
 from workbench.ui.results.posterior_view import PosteriorView
+from workbench.ui.results.predictive_view import PredictiveView
 
 SUMMARY_COLUMNS = ("mean", "sd", "hdi_3%", "hdi_97%", "mcse_mean", "mcse_sd",
                    "ess_bulk", "ess_tail", "r_hat")
@@ -29,6 +31,8 @@ class RunsPanel(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self._runs: list[RunRecord] = []
+        self._project: Project | None = None
+        self._selected: RunRecord | None = None
         self.history = QListWidget()
         self.history.currentRowChanged.connect(self._on_history_row_changed)
         self.verdict = QLabel()
@@ -38,9 +42,14 @@ class RunsPanel(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.posterior = PosteriorView()
+        self.predictive = PredictiveView()
+        self.attributions = AttributionsView()
         self.views = QTabWidget()
         self.views.addTab(self.table, "Summary")
         self.views.addTab(self.posterior, "Posterior")
+        self.views.addTab(self.predictive, "Predictive")
+        self.views.addTab(self.attributions, "Attributions")
+        self.views.currentChanged.connect(lambda _: self._refresh_heavy_views())
         right = QWidget()
         layout = QVBoxLayout(right)
         layout.addWidget(self.verdict)
@@ -53,6 +62,7 @@ class RunsPanel(QWidget):
         outer.addWidget(split)
 
     def set_project(self, project: Project) -> None:
+        self._project = project
         self._runs = list(reversed(project.runs))  # newest first
         self.history.clear()
         for record in self._runs:
@@ -89,6 +99,17 @@ class RunsPanel(QWidget):
         draws = record.state.arrays.get("draws") if record.state is not None else None
         self.posterior.show_draws(draws, list(params) if draws is not None else [])
         self.views.setTabEnabled(1, draws is not None)
+        self._selected = record
+        self._refresh_heavy_views()
+
+    def _refresh_heavy_views(self) -> None:
+        """Predictions and attributions take time: compute them for the visible tab only."""
+        record = self._selected if self._selected is not None and self._selected.state else None
+        dataset = self._project.dataset if self._project is not None else None
+        table = dataset.column_table() if dataset is not None else None
+        for view in (self.predictive, self.attributions):
+            if self.views.currentWidget() is view and view.record_shown is not record:
+                view.show_run(record, table)
 
 
 THRESHOLD_HELP = {

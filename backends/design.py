@@ -1,0 +1,64 @@
+"""The rows of a table as a result's X: the one way to feed a table to ``predict``.
+
+Every result names its inputs (``input_names``) and its target; numeric columns
+enter X as they are, and a categorical or grouping column enters as the index of
+its level — in the result's own level list when it saved one (MCMC group
+indices, ``summary()["levels"]``), else in the table's sorted level order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from backends.runtime import ColumnTable, EngineError
+
+TEXT_TYPES = ("categorical", "text")
+
+
+@dataclass(frozen=True)
+class Design:
+    X: np.ndarray  # (n, len(input_names)), NaN where a value is missing
+    y: np.ndarray | None  # the target column as numbers, when the table has it
+    complete: np.ndarray  # bool (n,): rows with every input present
+
+    def row(self, index: int) -> np.ndarray:
+        """X of one table row (0-based), refusing a row with a missing input."""
+        if not 0 <= index < len(self.X):
+            raise EngineError(f"row {index + 1} does not exist: the table has {len(self.X)} rows")
+        if not self.complete[index]:
+            raise EngineError(f"row {index + 1} has a missing value in an input of the model")
+        return self.X[index : index + 1]
+
+
+def design_matrix(result: Any, table: ColumnTable) -> Design:
+    names = list(result.input_names)
+    saved_levels: dict[str, list[str]] = (result.summary() or {}).get("levels") or {}
+    columns = []
+    for name in names:
+        if name not in table:
+            raise EngineError(f"the table has no column {name!r}, an input of this result")
+        columns.append(_as_numbers(table, name, saved_levels.get(name)))
+    X = np.column_stack(columns) if columns else np.empty((table.n_rows, 0))
+    target = getattr(result, "target", None)
+    y = None
+    if target in table and table.types.get(target) not in TEXT_TYPES:
+        y = np.asarray(table[target], dtype=float)
+    return Design(X, y, np.all(np.isfinite(X), axis=1))
+
+
+def _as_numbers(table: ColumnTable, name: str, levels: list[str] | None) -> np.ndarray:
+    values = table[name]
+    if levels is None and table.types.get(name) not in TEXT_TYPES:
+        return np.asarray(values, dtype=float)
+    levels = levels if levels is not None else table.levels(name)
+    lookup = {str(level): float(i) for i, level in enumerate(levels)}
+    as_text = values if table.types.get(name) in TEXT_TYPES else [
+        None if not np.isfinite(v) else _number_text(v) for v in values]
+    return np.array([lookup.get(str(v), np.nan) if v is not None else np.nan for v in as_text])
+
+
+def _number_text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)

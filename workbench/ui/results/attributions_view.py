@@ -1,0 +1,135 @@
+"""Which inputs drove the predictions, and how sure we are: global importance with
+intervals, a beeswarm of every explained row, and one row's waterfall."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QListWidget, QSplitter, QVBoxLayout, QWidget
+
+from backends.runtime import ColumnTable
+from workbench.project import RunRecord
+from workbench.ui.results.background import LatestOnly
+from workbench.ui.results.compute import AttributionView, compute_attributions
+
+RAISES, LOWERS = "#d1495b", "#1f5fa8"
+
+
+class AttributionsView(QWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self.caption = QLabel()
+        self.caption.setWordWrap(True)
+        self.rows = QListWidget()
+        self.rows.setMaximumWidth(160)
+        self.rows.currentRowChanged.connect(self._on_rows_row_changed)
+        self.plots = pg.GraphicsLayoutWidget()
+        self.plots.setBackground("w")
+        self.importance = self.plots.addPlot(row=0, col=0, title="Mean |attribution| (with interval)")
+        self.beeswarm = self.plots.addPlot(row=0, col=1, title="Every explained row (colour: input value)")
+        self.waterfall = self.plots.addPlot(row=1, col=0, colspan=2, title="One row")
+        split = QSplitter(Qt.Orientation.Horizontal)
+        rows_box = QWidget()
+        rows_layout = QVBoxLayout(rows_box)
+        rows_layout.setContentsMargins(0, 0, 0, 0)
+        rows_layout.addWidget(QLabel("Row"))
+        rows_layout.addWidget(self.rows)
+        split.addWidget(rows_box)
+        split.addWidget(self.plots)
+        split.setSizes([140, 1100])
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.caption)
+        layout.addWidget(split, 1)
+        self.shown: AttributionView | None = None
+        self.record_shown: RunRecord | None = None
+        self._task = LatestOnly(self)
+        self._task.answered.connect(self._on_task_answered)
+        self._task.failed.connect(self._on_task_failed)
+
+    def show_run(self, record: RunRecord | None, table: ColumnTable | None) -> None:
+        self.record_shown = record
+        for plot in (self.importance, self.beeswarm, self.waterfall):
+            plot.clear()
+        self.rows.clear()
+        self.shown = None
+        if record is None or record.state is None or table is None:
+            self._task.forget()
+            self.caption.setText("No attributions: run the model first.")
+            return
+        self.caption.setText("Computing attributions…")
+        self._task.ask(compute_attributions, record, table, record.summary.get("level", 0.9))
+
+    def _on_task_failed(self, message: str) -> None:
+        self.caption.setText(f"Attributions are not available for this run: {message}")
+
+    def _on_task_answered(self, view: AttributionView) -> None:
+        self.shown = view
+        a = view.attributions
+        notes = " ".join(a.notes)
+        self.caption.setText(
+            f"SHAP attributions on the <b>{a.scale}</b> scale by <b>{a.method}</b>, "
+            f"{a.level:.0%} intervals from {a.n_draws} posterior draws, {len(view.rows)} rows. "
+            f"Additivity error {a.additivity_error:.2g}. {notes}")
+        self._draw_importance(view)
+        self._draw_beeswarm(view)
+        self.rows.addItems([str(r + 1) for r in view.rows])
+        self.rows.setCurrentRow(0)
+
+    def _draw_importance(self, view: AttributionView) -> None:
+        entries = sorted(view.importance, key=lambda e: e["mean_abs"])
+        y = np.arange(len(entries))
+        means = np.array([e["mean_abs"] for e in entries])
+        self.importance.addItem(pg.BarGraphItem(x0=0, y=y, height=0.6, width=means, brush="#1f5fa8"))
+        self.importance.addItem(pg.ErrorBarItem(
+            x=means, y=y, left=means - np.array([e["lower"] for e in entries]),
+            right=np.array([e["upper"] for e in entries]) - means, beam=0.2, pen=pg.mkPen("#222")))
+        self.importance.getAxis("left").setTicks([[(i, e["feature"]) for i, e in enumerate(entries)]])
+
+    def _draw_beeswarm(self, view: AttributionView) -> None:
+        a = view.attributions
+        rng = np.random.default_rng(0)
+        names = list(a.input_names)
+        for j in range(len(names)):
+            values = a.X[:, j]
+            span = np.ptp(values) or 1.0
+            shade = (values - values.min()) / span
+            brushes = [pg.mkBrush(int(255 * s), 60, int(255 * (1 - s)), 180) for s in shade]
+            jitter = rng.uniform(-0.25, 0.25, size=len(values))
+            self.beeswarm.addItem(pg.ScatterPlotItem(x=a.values[:, j], y=j + jitter, size=5,
+                                                     brush=brushes, pen=None))
+        self.beeswarm.getAxis("left").setTicks([list(enumerate(names))])
+        self.beeswarm.addItem(pg.InfiniteLine(0, angle=90, pen=pg.mkPen("#888")))
+        self.beeswarm.setLabel("bottom", f"attribution ({a.scale} scale)")
+
+    def _on_rows_row_changed(self, index: int) -> None:
+        if self.shown is None or not 0 <= index < len(self.shown.rows):
+            return
+        self.draw_waterfall(index)
+
+    def draw_waterfall(self, index: int) -> None:
+        """Base value, then each input's push (bar) with its interval (whisker), then the prediction."""
+        a = self.shown.attributions
+        self.waterfall.clear()
+        order = np.argsort(-np.abs(a.values[index]))
+        start = a.base_value
+        for position, j in enumerate(order):
+            value = a.values[index, j]
+            colour = RAISES if value > 0 else LOWERS
+            self.waterfall.addItem(pg.BarGraphItem(x0=[start], y=[position], height=0.6,
+                                                   width=[value], brush=colour))
+            end = start + value
+            self.waterfall.addItem(pg.ErrorBarItem(
+                x=np.array([end]), y=np.array([position]),
+                left=np.array([value - a.lower[index, j]]), right=np.array([a.upper[index, j] - value]),
+                beam=0.15, pen=pg.mkPen("#222")))
+            start = end
+        labels = [(p, f"{a.input_names[j]} = {a.X[index, j]:.4g}") for p, j in enumerate(order)]
+        self.waterfall.getAxis("left").setTicks([labels])
+        self.waterfall.invertY(True)
+        self.waterfall.addItem(pg.InfiniteLine(a.base_value, angle=90,
+                                               pen=pg.mkPen("#888", style=Qt.PenStyle.DashLine)))
+        self.waterfall.addItem(pg.InfiniteLine(a.output[index], angle=90, pen=pg.mkPen("#222")))
+        row = self.shown.rows[index] + 1
+        self.waterfall.setTitle(f"Row {row}: from the average prediction {a.base_value:.4g} "
+                                f"to this row's {a.output[index]:.4g}")

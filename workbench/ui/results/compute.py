@@ -1,0 +1,82 @@
+"""What the results tabs show, computed off the GUI thread.
+
+Loading a result (torch for GP and GAN), predicting every row and computing
+attributions take from milliseconds to seconds; the functions here are plain
+(no Qt) and run in superqt workers so the window never waits on them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from backends.design import design_matrix
+from backends.explain import explain_rows, global_importance, summarise_background
+from backends.runtime import ColumnTable
+from workbench.project import RunRecord
+
+GRID_POINTS = 200
+EXPLAINED_ROWS = 200
+BACKGROUND_ROWS = 100
+
+
+@dataclass
+class Predictions:
+    target: str
+    input_names: list[str]
+    rows: np.ndarray  # table row indices shown
+    X: np.ndarray
+    y: np.ndarray | None
+    mean: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    level: float
+    grid: dict[str, np.ndarray] | None  # one numeric input: x, mean, lower, upper (+ f band)
+
+
+def compute_predictions(record: RunRecord, table: ColumnTable, level: float = 0.9) -> Predictions:
+    result = record.result()
+    design = design_matrix(result, table)
+    rows = np.flatnonzero(design.complete)
+    mean, lower, upper = result.predict(design.X[rows], level)
+    grid = None
+    if design.X.shape[1] == 1 and table.types.get(result.input_names[0]) not in ("categorical", "text"):
+        grid = _grid_band(result, design.X[rows, 0], level)
+    return Predictions(result.target, list(result.input_names), rows, design.X[rows],
+                       None if design.y is None else design.y[rows], np.asarray(mean),
+                       np.asarray(lower), np.asarray(upper), level, grid)
+
+
+def _grid_band(result: Any, x: np.ndarray, level: float) -> dict[str, np.ndarray]:
+    """The GP picture: mean with predictive (and, where known, credible) band over x."""
+    span = x.max() - x.min()
+    xs = np.linspace(x.min() - 0.05 * span, x.max() + 0.05 * span, GRID_POINTS)
+    mean, lower, upper = result.predict(xs[:, None], level)
+    band = {"x": xs, "mean": np.asarray(mean), "lower": np.asarray(lower), "upper": np.asarray(upper)}
+    if hasattr(result, "credible_band"):
+        _, f_lower, f_upper = result.credible_band(xs[:, None], level)
+        band.update(f_lower=np.asarray(f_lower), f_upper=np.asarray(f_upper))
+    return band
+
+
+@dataclass
+class AttributionView:
+    rows: np.ndarray  # table row indices explained
+    attributions: Any  # backends.explain.Attributions
+    importance: list[dict[str, Any]]
+
+
+def compute_attributions(record: RunRecord, table: ColumnTable, level: float = 0.9,
+                         seed: int = 0) -> AttributionView:
+    """Attributions with intervals for up to EXPLAINED_ROWS rows (a fixed random subset)."""
+    result = record.result()
+    design = design_matrix(result, table)
+    complete = np.flatnonzero(design.complete)
+    rng = np.random.default_rng(seed)
+    rows = np.sort(rng.choice(complete, size=min(EXPLAINED_ROWS, len(complete)), replace=False))
+    background, weights = summarise_background(design.X[complete], size=BACKGROUND_ROWS, seed=seed)
+    attributions = explain_rows(result, design.X[rows], background, weights=weights, level=level,
+                                seed=seed)
+    return AttributionView(rows, attributions, global_importance(attributions))

@@ -1,0 +1,101 @@
+"""Predictions with their intervals: the GP picture for one input, otherwise
+predicted against observed, and how often the intervals held the data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from backends.runtime import ColumnTable
+from workbench.project import RunRecord
+from workbench.ui.results.background import LatestOnly
+from workbench.ui.results.compute import Predictions, compute_predictions
+
+BAND = (31, 95, 168, 50)
+F_BAND = (31, 95, 168, 90)
+
+
+class PredictiveView(QWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self.caption = QLabel()
+        self.caption.setWordWrap(True)
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.showGrid(x=True, y=True, alpha=0.15)
+        self.plot.getPlotItem().setClipToView(True)
+        self.plot.getPlotItem().setDownsampling(auto=True, mode="peak")
+        self.plot.addLegend(offset=(10, 10))
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.plot, 1)
+        self.shown: Predictions | None = None
+        self.record_shown: RunRecord | None = None
+        self._task = LatestOnly(self)
+        self._task.answered.connect(self._on_task_answered)
+        self._task.failed.connect(self._on_task_failed)
+
+    def show_run(self, record: RunRecord | None, table: ColumnTable | None) -> None:
+        self.record_shown = record
+        self.plot.clear()
+        self.shown = None
+        if record is None or record.state is None or table is None:
+            self._task.forget()
+            self.caption.setText("No predictions: run the model first.")
+            return
+        self.caption.setText("Computing predictions…")
+        self._task.ask(compute_predictions, record, table)
+
+    def _on_task_failed(self, message: str) -> None:
+        self.caption.setText(f"Predictions are not available for this run: {message}")
+
+    def _on_task_answered(self, p: Predictions) -> None:
+        self.shown = p
+        level = f"{p.level:.0%}"
+        if p.grid is not None:
+            self._draw_band(p)
+        else:
+            self._draw_predicted_vs_observed(p)
+        text = f"Predictions of <b>{p.target}</b> with {level} predictive intervals."
+        if p.y is not None:
+            inside = float(np.mean((p.y >= p.lower) & (p.y <= p.upper)))
+            text += (f" On the {len(p.y)} rows the model was fitted to, {inside:.0%} of the observed "
+                     f"values lie inside their {level} interval (in-sample; the report gives "
+                     "held-out calibration).")
+        self.caption.setText(text)
+
+    def _draw_band(self, p: Predictions) -> None:
+        g = p.grid
+        x = g["x"]
+        upper = pg.PlotDataItem(x, g["upper"], pen=None)
+        lower = pg.PlotDataItem(x, g["lower"], pen=None)
+        self.plot.addItem(pg.FillBetweenItem(lower, upper, brush=pg.mkBrush(*BAND)))
+        self.plot.plot([], [], pen=None, fillLevel=0, brush=pg.mkBrush(*BAND),
+                       name=f"{p.level:.0%} predictive band")
+        if "f_lower" in g:
+            f_upper = pg.PlotDataItem(x, g["f_upper"], pen=None)
+            f_lower = pg.PlotDataItem(x, g["f_lower"], pen=None)
+            self.plot.addItem(pg.FillBetweenItem(f_lower, f_upper, brush=pg.mkBrush(*F_BAND)))
+        self.plot.plot(x, g["mean"], pen=pg.mkPen("#1f5fa8", width=2), name="mean")
+        if p.y is not None:
+            self.plot.plot(p.X[:, 0], p.y, pen=None, symbol="o", symbolSize=4,
+                           symbolBrush="#333", symbolPen=None, name="data")
+        self.plot.setLabel("bottom", p.input_names[0])
+        self.plot.setLabel("left", p.target)
+
+    def _draw_predicted_vs_observed(self, p: Predictions) -> None:
+        if p.y is None:
+            order = np.argsort(p.mean)
+            self.plot.plot(np.arange(len(order)), p.mean[order], pen=pg.mkPen("#1f5fa8", width=2))
+            self.plot.setLabel("bottom", "rows, sorted by prediction")
+            self.plot.setLabel("left", p.target)
+            return
+        error = pg.ErrorBarItem(x=p.y, y=p.mean, top=p.upper - p.mean, bottom=p.mean - p.lower,
+                                pen=pg.mkPen(31, 95, 168, 70))
+        self.plot.addItem(error)
+        self.plot.plot(p.y, p.mean, pen=None, symbol="o", symbolSize=5, symbolBrush="#1f5fa8",
+                       symbolPen=None, name="prediction")
+        low, high = float(np.nanmin(p.y)), float(np.nanmax(p.y))
+        self.plot.plot([low, high], [low, high], pen=pg.mkPen("#888", width=1), name="predicted = observed")
+        self.plot.setLabel("bottom", f"observed {p.target}")
+        self.plot.setLabel("left", f"predicted {p.target}")
