@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from backends.graph.model import Graph, GraphError
 from backends.runtime import CancelToken, EngineError, Progress, RunCancelled
 from workbench import __version__
@@ -29,7 +31,7 @@ from backends.graph.validate import errors_of
 from workbench.project.checks import model_errors, model_problems
 from backends.templates import available_templates, make_template
 
-SUBCOMMANDS = ("open", "new", "validate", "info", "run", "summary")
+SUBCOMMANDS = ("open", "new", "validate", "info", "run", "summary", "predict", "sample")
 BAD_INPUT = (DataError, ProjectFileError, EngineError, GraphError, FileNotFoundError)
 
 
@@ -98,6 +100,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", help="a run id (default: the latest finished run)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_summary)
+
+    p = sub.add_parser("predict", help="predictions with intervals for the rows of a table")
+    p.add_argument("project", type=Path)
+    p.add_argument("--data", type=Path, required=True, help="rows to predict (the inputs' columns)")
+    p.add_argument("-o", "--out", type=Path, help="CSV to write (default: standard output)")
+    p.add_argument("--level", type=float, default=0.9, help="interval probability (default 0.9)")
+    p.add_argument("--run", help="a run id (default: the latest finished run)")
+    p.set_defaults(handler=cmd_predict)
+
+    p = sub.add_parser("sample", help="draw rows from a fitted generator (GAN) to a CSV")
+    p.add_argument("project", type=Path)
+    p.add_argument("-n", type=int, required=True, help="how many rows")
+    p.add_argument("-o", "--out", type=Path, required=True)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--run", help="a run id (default: the latest finished GAN run)")
+    p.set_defaults(handler=cmd_sample)
     return parser
 
 
@@ -284,14 +302,68 @@ class ProgressPrinter:
 
 def cmd_summary(args: argparse.Namespace) -> int:
     project = load_project(args.project)
-    record = project.run_by_id(args.run) if args.run else project.latest_run()
-    if record is None:
-        raise UsageError(f"{args.project.name} holds no finished run; use `workbench run` first")
+    record = _chosen_run(project, args.run, args.project)
     if args.json:
         print(json.dumps(record.summary, indent=2))
     else:
         print(f"run {record.id[:8]}  {record.engine}  {record.finished}  seed {record.seed}")
         print(format_summary(record.summary))
+    return 0
+
+
+def _chosen_run(project: Project, run_id: str | None, name: Path, engine: str | None = None):  # noqa: ANN202
+    if run_id:
+        try:
+            return project.run_by_id(run_id)
+        except KeyError as exc:
+            raise UsageError(exc.args[0]) from exc
+    record = project.latest_run(engine)
+    if record is None:
+        what = f"finished {engine.upper()} run" if engine else "finished run"
+        raise UsageError(f"{name.name} holds no {what}; use `workbench run` first")
+    return record
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from backends.design import design_matrix
+
+    if not 0 < args.level < 1:
+        raise UsageError(f"--level must lie between 0 and 1, got {args.level}")
+    project = load_project(args.project)
+    record = _chosen_run(project, args.run, args.project)
+    result = record.result()
+    dataset = read_table(args.data)
+    design = design_matrix(result, dataset.column_table())
+    frame = dataset.frame.copy()
+    mean = np.full(len(frame), np.nan)
+    lower, upper = mean.copy(), mean.copy()
+    rows = np.flatnonzero(design.complete)
+    if len(rows):
+        mean[rows], lower[rows], upper[rows] = result.predict(design.X[rows], args.level)
+    frame[f"{result.target}_mean"] = mean
+    frame[f"{result.target}_lower"] = lower
+    frame[f"{result.target}_upper"] = upper
+    frame.to_csv(args.out if args.out else sys.stdout, index=False)
+    skipped = len(frame) - len(rows)
+    if skipped:
+        print(f"{skipped} row(s) with a missing input were not predicted", file=sys.stderr)
+    if args.out:
+        print(f"wrote {len(rows)} predictions ({args.level:.0%} intervals) to {args.out}")
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    if args.n < 1:
+        raise UsageError(f"-n must be at least 1, got {args.n}")
+    project = load_project(args.project)
+    record = _chosen_run(project, args.run, args.project, engine="gan")
+    if record.engine != "gan":
+        raise UsageError(f"run {record.id[:8]} is a {record.engine} run; sampling needs a GAN run")
+    rows = record.result().sample(args.n, seed=args.seed)
+    pd.DataFrame(rows).to_csv(args.out, index=False)
+    print(f"wrote {args.n} generated rows to {args.out}")
     return 0
 
 
