@@ -1,0 +1,1 @@
+"""The MCMC engine (emcee) for models drawn in the graph language."""

@@ -1,0 +1,126 @@
+"""Using a fitted GAN: saving and loading, conditional predictions, typicality, latents."""
+
+from __future__ import annotations
+
+import json
+from io import BytesIO
+
+import numpy as np
+import pytest
+from gan_helpers import FAST, SMALL_NET, generator_graph, mixed_table, mixture_table
+
+from backends.gan import engine
+from backends.gan.templates import gan
+from backends.runtime import ColumnTable, EngineError, ResultState
+
+
+def _through_a_file(state: ResultState) -> ResultState:
+    """What a project file does to a state: JSON meta, .npy arrays without pickle, bytes."""
+    arrays = {}
+    for name, array in state.arrays.items():
+        buffer = BytesIO()
+        np.save(buffer, array, allow_pickle=False)
+        buffer.seek(0)
+        arrays[name] = np.load(buffer, allow_pickle=False)
+    return ResultState(json.loads(json.dumps(state.meta)), arrays, dict(state.blobs))
+
+
+@pytest.fixture(scope="module")
+def mixed_fit():
+    table = mixed_table()
+    return engine.run(generator_graph(table), table, {**FAST, "steps": 200}, device="cpu", seed=2)
+
+
+@pytest.fixture(scope="module")
+def conditional_fit():
+    """y | group=a ~ N(−2, 0.5²) and y | group=b ~ N(2, 0.5²)."""
+    rng = np.random.default_rng(4)
+    group = rng.choice(["a", "b"], size=1500)
+    y = np.where(group == "a", -2.0, 2.0) + 0.5 * rng.standard_normal(1500)
+    table = ColumnTable({"group": np.array(group, dtype=object), "y": y},
+                        {"group": "categorical", "y": "numeric"})
+    graph = gan(table, target="y", inputs=["group"])
+    next(iter(graph.nodes.values())).options.update(SMALL_NET)
+    return engine.run(graph, table, {**FAST, "steps": 400}, device="cpu", seed=1)
+
+
+def test_save_load_sample_reproduces_the_rows(mixed_fit):
+    loaded = engine.load_result(_through_a_file(mixed_fit.to_state()))
+    before, after = mixed_fit.sample(300, seed=9), loaded.sample(300, seed=9)
+    for name in ("colour", "flag", "count", "size"):
+        np.testing.assert_array_equal(before[name], after[name])
+    assert not np.array_equal(before["size"], mixed_fit.sample(300, seed=10)["size"])
+    assert loaded.summary() == json.loads(json.dumps(mixed_fit.summary()))
+    X = mixed_fit.encoder.numeric_matrix(before)
+    np.testing.assert_array_equal(loaded.critic_score(X), mixed_fit.critic_score(X))
+
+
+def test_summary_reports_quality_not_loss(mixed_fit):
+    summary = json.loads(json.dumps(mixed_fit.summary()))
+    assert summary["engine"] == "gan"
+    metrics = summary["metrics"]
+    assert 0.0 <= metrics["c2st_auc"] <= 1.0 and 0.0 <= metrics["max_tv"] <= 1.0
+    assert set(summary["quality"]["columns"]) == {"colour", "flag", "count", "size"}
+    assert isinstance(summary["converged"], bool) and isinstance(summary["warnings"], list)
+
+
+def test_damaged_or_foreign_state_is_refused(mixed_fit):
+    state = mixed_fit.to_state()
+    state.blobs["generator"] = b"not weights"
+    with pytest.raises(EngineError, match="generator weights are damaged"):
+        engine.load_result(state).sample(3)
+    with pytest.raises(EngineError, match="not a GAN result"):
+        engine.load_result(ResultState({"engine": "gp"}))
+
+
+def test_conditional_gan_predicts_the_target_given_the_condition(conditional_fit):
+    result = conditional_fit
+    assert result.input_names == ["group"] and result.target == "y"
+    X = np.array([[0.0], [1.0]])  # level indices of "a" and "b"
+    mean, lower, upper = result.predict(X, level=0.9)
+    np.testing.assert_allclose(mean, [-2.0, 2.0], atol=0.4)
+    assert np.all((lower < [-2.0, 2.0]) & (upper > [-2.0, 2.0]))
+    _, lower, upper = result.predict(X, level=0.5)
+    width = upper - lower  # the true central 50% interval is 0.67 wide
+    assert np.all((width > 0.35) & (width < 1.2)), width
+    assert result.sample_predict(X, 20, seed=1).shape == (20, 2)
+    draws = result.sample_mean(X, 5)
+    assert draws.shape == (5, 2) and np.ptp(draws, axis=0).max() == 0.0
+    rows = result.sample(500, seed=0, conditions={"group": "b"})
+    assert set(rows["group"]) == {"b"} and abs(np.mean(rows["y"]) - 2.0) < 0.4
+
+
+def test_conditional_result_round_trips(conditional_fit):
+    loaded = engine.load_result(_through_a_file(conditional_fit.to_state()))
+    X = np.array([[0.0], [1.0], [1.0]])
+    np.testing.assert_array_equal(loaded.sample_predict(X, 7, seed=3),
+                                  conditional_fit.sample_predict(X, 7, seed=3))
+    np.testing.assert_array_equal(loaded.sample(50, seed=2)["y"],
+                                  conditional_fit.sample(50, seed=2)["y"])
+
+
+def test_critic_finds_rows_between_modes_less_typical():
+    table, centres = mixture_table(n=1200)
+    result = engine.run(generator_graph(table), table, {**FAST, "steps": 300}, device="cpu",
+                        seed=3)
+    assert result.input_names == ["x", "y"] and result.target == "typicality"
+    on_modes = centres + 0.1
+    between = np.array([[0.0, 0.0], [0.0, 3.0], [3.0, 0.0], [-3.0, 0.0]])
+    typical, atypical = result.predict(on_modes)[0], result.predict(between)[0]
+    assert typical.min() > atypical.max(), (typical, atypical)
+    share = result.typicality(on_modes)
+    assert np.all((share >= 0) & (share <= 1))
+
+
+def test_latent_tools_return_plain_rows(mixed_fit):
+    path = mixed_fit.interpolate(1, 2, steps=5)
+    assert path["t"].tolist() == [0.0, 0.25, 0.5, 0.75, 1.0] and len(path["size"]) == 5
+    first = mixed_fit.sample(1, seed=1)
+    assert path["size"][0] == pytest.approx(first["size"][0], rel=1e-6)  # same latent
+    direction = mixed_fit.latent_direction("colour", "red", n=500)
+    assert direction.shape == (8,) and np.linalg.norm(direction) > 0
+    z = mixed_fit.latents(10, seed=0)
+    row = mixed_fit.latent_arithmetic(z[:3], z[3:6], z[6:])
+    assert len(row["size"]) == 1
+    with pytest.raises(EngineError, match="not conditional"):
+        mixed_fit.sample(3, conditions={"colour": "red"})
