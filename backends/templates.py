@@ -1,8 +1,9 @@
 """All model templates, from every engine, behind one name → function registry.
 
 A template takes the table and the columns chosen for its roles and returns a
-Graph laid out for the canvas. Engines define their own templates; this module
-only gathers them, importing each engine's module when a template is used.
+Graph laid out for the canvas. The graph language defines the MCMC templates,
+the GP and GAN engines their own; this module gathers them, importing an
+engine's module only when one of its templates is used.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
+from backends.graph import templates as graph_templates
 from backends.graph.model import Graph
 from backends.runtime import ColumnTable, EngineError
 
@@ -23,26 +25,27 @@ class TemplateInfo:
     roles: tuple[str, ...]  # which of target / inputs / group the template uses
 
 
-TEMPLATES: dict[str, TemplateInfo] = {t.name: t for t in (
-    TemplateInfo("normal", "backends.graph.templates", "normal",
-                 "Mean and spread of one column: mu ~ Uniform, sigma ~ Uniform, y ~ Normal(mu, sigma)",
-                 ("target",)),
-    TemplateInfo("linear-regression", "backends.graph.templates", "linear_regression",
-                 "y ~ Normal(a + b·x, sigma) on standardised inputs", ("target", "inputs")),
-    TemplateInfo("logistic-regression", "backends.graph.templates", "logistic_regression",
-                 "y ~ Bernoulli(logit = a + b·x) for a 0/1 target", ("target", "inputs")),
-    TemplateInfo("poisson-regression", "backends.graph.templates", "poisson_regression",
-                 "counts ~ Poisson(exp(a + b·x))", ("target", "inputs")),
-    TemplateInfo("hierarchical-intercepts", "backends.graph.templates", "hierarchical_intercepts",
-                 "a varying intercept per group: y ~ Normal(a[group] + b·x, sigma)",
-                 ("target", "inputs", "group")),
-    TemplateInfo("gp-regression", "backends.gp.templates", "gp_regression",
-                 "f ~ GP(0, RBF) over the inputs, y ~ Normal(f, noise)", ("target", "inputs")),
-    TemplateInfo("gp-classification", "backends.gp.templates", "gp_classification",
-                 "f ~ GP over the inputs, y ~ Bernoulli(sigmoid(f))", ("target", "inputs")),
-    TemplateInfo("gan", "backends.gan.templates", "gan",
-                 "a generator that learns to produce rows like the table's", ("inputs",)),
-)}
+_GRAPH_ROLES = {
+    "normal": ("target",),
+    "linear-regression": ("target", "inputs"),
+    "logistic-regression": ("target", "inputs"),
+    "poisson-regression": ("target", "inputs"),
+    "hierarchical-intercepts": ("target", "inputs", "group"),
+}
+
+TEMPLATES: dict[str, TemplateInfo] = {
+    **{name: TemplateInfo(name, graph_templates.__name__, builder.__name__,
+                          graph_templates.DESCRIPTIONS[name], _GRAPH_ROLES[name])
+       for name, builder in graph_templates.TEMPLATES.items()},
+    **{t.name: t for t in (
+        TemplateInfo("gp-regression", "backends.gp.templates", "gp_regression",
+                     "f ~ GP(0, RBF) over the inputs, y ~ Normal(f, noise)", ("target", "inputs")),
+        TemplateInfo("gp-classification", "backends.gp.templates", "gp_classification",
+                     "f ~ GP over the inputs, y ~ Bernoulli(sigmoid(f))", ("target", "inputs")),
+        TemplateInfo("gan", "backends.gan.templates", "gan",
+                     "a generator that learns to produce rows like the table's", ("inputs",)),
+    )},
+}
 
 
 def available_templates() -> dict[str, str]:

@@ -48,8 +48,9 @@ def validate(graph: Graph, table: ColumnTable | None = None) -> list[Problem]:
     except GraphError as exc:
         return problems + [Problem(str(exc), None, "expressions")]
     problems += support_problems(graph, table)
-    if table is not None and not errors_of(problems):
-        problems += _trial_problems(graph, table)
+    other_engines = any(n.kind not in SAMPLED_KINDS for n in graph.nodes.values())
+    if table is not None and not errors_of(problems) and not other_engines:
+        problems += _trial_problems(graph, table)  # the trial compiles for MCMC only
     return problems
 
 

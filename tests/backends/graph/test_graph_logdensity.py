@@ -313,8 +313,10 @@ SAMPLER_PARAMS = {
 def test_samplers_agree_with_the_means_and_densities(name):
     """Sample means match the family's mean; the draws lie where the density is finite."""
     fam = FAMILIES[name]
-    params = {k: np.broadcast_to(np.asarray(v, float), (20000,) + np.shape(v))
-              for k, v in SAMPLER_PARAMS[name].items()}
+    params = {
+        k: np.broadcast_to(np.asarray(v, float), (20000,) + np.shape(v))
+        for k, v in SAMPLER_PARAMS[name].items()
+    }
     draws = fam.sample(np.random.default_rng(3), params)
     mean = np.asarray(fam.mean(params))
     assert draws.shape == (20000,)

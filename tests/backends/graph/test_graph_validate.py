@@ -192,3 +192,10 @@ def test_a_hostile_expression_in_a_loaded_graph_is_a_problem_not_a_crash():
     loaded = Graph.from_dict(raw)
     problem = _find(validate(loaded, TABLE), loaded, "y", "params.mu")
     assert "not allowed" in problem.message
+
+
+def test_graphs_for_other_engines_are_not_trial_compiled_for_mcmc():
+    graph = _base()
+    graph.add_node(Node("f", "gp", columns=["x"]))
+    graph.update_node(graph.node_by_name("y").id, params={"mu": "f", "sigma": "sigma"})
+    assert errors_of(validate(graph, TABLE)) == []
