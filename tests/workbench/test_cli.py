@@ -93,3 +93,22 @@ def test_python_dash_m_workbench_works() -> None:
 def test_summary_without_runs_is_bad_input(example_project: Path, capsys) -> None:  # noqa: ANN001
     code, _, err = run_cli(capsys, "summary", example_project)
     assert code == 2 and "no finished run" in err
+
+
+def test_the_documented_graphs_are_valid(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    """docs/file-format.md's examples must stay true: each JSON block parses, and the
+    every-node-kind example builds a valid model on the eight-schools table."""
+    import re
+
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    blocks = [json.loads(b) for b in re.findall(r"```json\n(.*?)```",
+                                                (docs / "file-format.md").read_text(), re.S)]
+    assert blocks[0] == json.loads((docs / "example-project.json").read_text())
+    graph = tmp_path / "graph.json"
+    graph.write_text(json.dumps(blocks[1]))
+    out = tmp_path / "schools.wbproj"
+    data = Path(__file__).resolve().parents[2] / "resources" / "data" / "eight_schools.csv"
+    assert run_cli(capsys, "new", out, "--data", data, "--graph", graph)[0] == 0
+    assert run_cli(capsys, "validate", out)[0] == 0
+    assert {n.kind for n in load_project(out).graph.nodes.values()} == {
+        "stochastic", "deterministic", "data", "observed", "constant"}
