@@ -15,8 +15,6 @@ import numpy as np
 
 from backends.runtime import ColumnTable, EngineError
 
-TEXT_TYPES = ("categorical", "text")
-
 
 @dataclass(frozen=True)
 class Design:
@@ -44,21 +42,18 @@ def design_matrix(result: Any, table: ColumnTable) -> Design:
     X = np.column_stack(columns) if columns else np.empty((table.n_rows, 0))
     target = getattr(result, "target", None)
     y = None
-    if target in table and table.types.get(target) not in TEXT_TYPES:
+    if target in table and not table.is_text(target):
         y = np.asarray(table[target], dtype=float)
     return Design(X, y, np.all(np.isfinite(X), axis=1))
 
 
 def _as_numbers(table: ColumnTable, name: str, levels: list[str] | None) -> np.ndarray:
     values = table[name]
-    if levels is None and table.types.get(name) not in TEXT_TYPES:
+    if levels is None and not table.is_text(name):
         return np.asarray(values, dtype=float)
     levels = levels if levels is not None else table.levels(name)
     lookup = {str(level): float(i) for i, level in enumerate(levels)}
-    as_text = values if table.types.get(name) in TEXT_TYPES else [
-        None if not np.isfinite(v) else _number_text(v) for v in values]
-    return np.array([lookup.get(str(v), np.nan) if v is not None else np.nan for v in as_text])
-
-
-def _number_text(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
+    if table.is_text(name):
+        return np.array([lookup.get(str(v), np.nan) if v is not None else np.nan for v in values])
+    # numeric levels are written str(float(value)), as ColumnTable.levels writes them
+    return np.array([lookup.get(str(float(v)), np.nan) for v in values])

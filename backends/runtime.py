@@ -45,23 +45,27 @@ class ColumnTable:
     def __contains__(self, name: object) -> bool:
         return name in self.columns
 
+    def is_text(self, name: str) -> bool:
+        return self.types.get(name) in ("categorical", "text")
+
     def levels(self, name: str) -> list[str]:
-        """Sorted distinct non-missing values of a categorical column."""
+        """Distinct non-missing values of a grouping column, as text, in a fixed order:
+        sorted text for categorical columns, ascending numbers (``str(float)``) otherwise."""
         values = self.columns[name]
-        return sorted({str(v) for v in values if v is not None})
+        if self.is_text(name):
+            return sorted({str(v) for v in values if v is not None})
+        return [str(v) for v in np.unique(values[~np.isnan(values)])]
 
     def codes(self, name: str) -> tuple[np.ndarray, list[str]]:
         """Integer codes (−1 for missing) and level names of a grouping column."""
         levels = self.levels(name)
-        lookup = {lv: i for i, lv in enumerate(levels)}
+        lookup = {level: i for i, level in enumerate(levels)}
         values = self.columns[name]
-        if self.types.get(name) in ("categorical", "text"):
-            codes = np.array([lookup.get(str(v), -1) if v is not None else -1 for v in values])
-        else:  # a numeric column used as a group: its distinct values are the levels
-            levels = [str(v) for v in np.unique(values[~np.isnan(values)])]
-            lookup = {lv: i for i, lv in enumerate(levels)}
-            codes = np.array([lookup.get(str(v), -1) for v in values])
-        return codes.astype(np.int64), levels
+        if self.is_text(name):
+            codes = [lookup.get(str(v), -1) if v is not None else -1 for v in values]
+        else:
+            codes = [lookup.get(str(v), -1) for v in values]  # NaN maps to −1
+        return np.asarray(codes, dtype=np.int64), levels
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from backends.gp.templates import TREND_SEASONAL_KERNEL, gp_graph
+from backends.graph.model import Edge, Graph, Node, Plate
 from backends.templates import make_template
 from workbench.project import Project, read_table, save_project
 
@@ -30,10 +32,47 @@ class Example:
     group: str | None = None
 
 
+# template: a template name, or a key of CUSTOM_GRAPHS for a model drawn here by hand
 EXAMPLES_TO_BUILD = (
     Example("kidiq.wbproj", "kidiq.csv", "linear-regression", "kid_score", ("mom_iq", "mom_hs")),
     Example("normal-sample.wbproj", "normal_sample.csv", "normal", "y"),
+    Example("eight-schools.wbproj", "eight_schools.csv", "eight-schools"),
+    Example("mauna-loa-co2.wbproj", "co2_monthly.csv", "mauna-loa"),
+    Example("earnings-gan.wbproj", "earnings.csv", "gan", inputs=("earn", "height", "male")),
 )
+
+
+def eight_schools_graph(dataset) -> Graph:  # noqa: ANN001
+    """Rubin's eight schools, non-centred, with each school's known standard error."""
+    graph = Graph()
+    schools = graph.add_plate(Plate("schools", over="school", index="school",
+                                    position=(40.0, 130.0), size=(420.0, 110.0)))
+    rows = graph.add_plate(Plate("rows", position=(40.0, 290.0), size=(420.0, 130.0)))
+    nodes = [
+        Node("mu", "stochastic", distribution="Normal", params={"mu": "0", "sigma": "5"},
+             position=(120.0, 60.0), description="the average effect of coaching"),
+        Node("tau", "stochastic", distribution="HalfCauchy", params={"sigma": "5"},
+             position=(360.0, 60.0), description="how much schools differ"),
+        Node("eta", "stochastic", distribution="Normal", params={"mu": "0", "sigma": "1"},
+             plate=schools.id, position=(150.0, 190.0)),
+        Node("theta", "deterministic", expression="mu + tau * eta", plate=schools.id,
+             position=(340.0, 190.0), description="each school's true effect"),
+        Node("se", "data", columns=["sigma"], plate=rows.id, position=(140.0, 360.0),
+             description="the known standard error of each school's estimate"),
+        Node("y", "observed", distribution="Normal", columns=["y"], plate=rows.id,
+             params={"mu": "theta[school]", "sigma": "se"}, position=(340.0, 360.0)),
+    ]
+    for node in nodes:
+        graph.add_node(node)
+    for parent, child in (("mu", "theta"), ("tau", "theta"), ("eta", "theta"),
+                          ("theta", "y"), ("se", "y")):
+        graph.add_edge(Edge(graph.node_by_name(parent).id, graph.node_by_name(child).id))
+    return graph
+
+
+def mauna_loa_graph(dataset) -> Graph:  # noqa: ANN001
+    """The classic composite kernel (trend + seasonal × decay + irregularities) over time."""
+    return gp_graph(dataset.column_table(), "co2", ["t"], "gaussian", kernel=TREND_SEASONAL_KERNEL)
 
 
 def write_normal_sample() -> None:
@@ -43,11 +82,18 @@ def write_normal_sample() -> None:
         DATA / "normal_sample.csv", index=False)
 
 
+CUSTOM_GRAPHS = {"eight-schools": eight_schools_graph, "mauna-loa": mauna_loa_graph}
+
+
 def build(example: Example) -> Path:
     dataset = read_table(DATA / example.data)
     project = Project(dataset)
-    project.set_graph(make_template(example.template, dataset.column_table(), target=example.target,
-                                    inputs=list(example.inputs), group=example.group))
+    if example.template in CUSTOM_GRAPHS:
+        project.set_graph(CUSTOM_GRAPHS[example.template](dataset))
+    else:
+        project.set_graph(make_template(example.template, dataset.column_table(),
+                                        target=example.target, inputs=list(example.inputs),
+                                        group=example.group))
     out = EXAMPLES / example.file
     save_project(project, out)
     return out

@@ -55,13 +55,21 @@ class ColumnCode:
         return len(self.levels) if self.discrete else 1
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "type": self.type, "knots": list(self.knots),
-                "levels": list(self.levels)}
+        return {
+            "name": self.name,
+            "type": self.type,
+            "knots": list(self.knots),
+            "levels": list(self.levels),
+        }
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> ColumnCode:
-        return cls(raw["name"], raw["type"], tuple(float(k) for k in raw["knots"]),
-                   tuple(str(v) for v in raw["levels"]))
+        return cls(
+            raw["name"],
+            raw["type"],
+            tuple(float(k) for k in raw["knots"]),
+            tuple(str(v) for v in raw["levels"]),
+        )
 
 
 def fit_code(name: str, kind: str, values: np.ndarray, rng: np.random.Generator) -> ColumnCode:
@@ -135,25 +143,31 @@ class TableEncoder:
 
     def numeric_matrix(self, columns: dict[str, np.ndarray]) -> np.ndarray:
         """Columns as float64 (categoricals as level indices): the X of predict()."""
-        return np.column_stack([
-            _level_index(c, np.asarray(columns[c.name])).astype(np.float64)
-            if c.type == "categorical" else np.asarray(columns[c.name], dtype=np.float64)
-            for c in self.codes
-        ])
+        return np.column_stack(
+            [
+                _level_index(c, np.asarray(columns[c.name])).astype(np.float64)
+                if c.type == "categorical"
+                else np.asarray(columns[c.name], dtype=np.float64)
+                for c in self.codes
+            ]
+        )
 
     def columns_from_numeric(self, X: np.ndarray) -> dict[str, np.ndarray]:
         """Inverse of numeric_matrix: a float64 X back to named columns."""
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != len(self.codes):
-            raise EngineError(f"X must have {len(self.codes)} columns "
-                              f"({', '.join(self.names)}), not shape {X.shape}")
+            raise EngineError(
+                f"X must have {len(self.codes)} columns "
+                f"({', '.join(self.names)}), not shape {X.shape}"
+            )
         out: dict[str, np.ndarray] = {}
         for j, code in enumerate(self.codes):
             if code.type == "categorical":
                 index = np.rint(X[:, j]).astype(np.int64)
                 if index.min(initial=0) < 0 or index.max(initial=0) >= len(code.levels):
-                    raise EngineError(f"column {code.name!r}: level indices must lie in "
-                                      f"0..{len(code.levels) - 1}")
+                    raise EngineError(
+                        f"column {code.name!r}: level indices must lie in 0..{len(code.levels) - 1}"
+                    )
                 out[code.name] = np.array(code.levels, dtype=object)[index]
             else:
                 out[code.name] = X[:, j]
@@ -189,8 +203,10 @@ def _level_index(code: ColumnCode, values: np.ndarray) -> np.ndarray:
     index = np.array([lookup.get(str(v), -1) for v in values], dtype=np.int64)
     if np.any(index < 0):
         row = int(np.flatnonzero(index < 0)[0])
-        raise EngineError(f"column {code.name!r}, row {row}: {values[row]!r} is not one of "
-                          f"the levels seen in training ({', '.join(code.levels)})")
+        raise EngineError(
+            f"column {code.name!r}, row {row}: {values[row]!r} is not one of "
+            f"the levels seen in training ({', '.join(code.levels)})"
+        )
     return index
 
 

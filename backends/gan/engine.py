@@ -26,41 +26,118 @@ from backends.runtime import (
 SETTINGS: list[Setting] = [
     Setting("steps", "Training steps", "int", 3000, "generator updates", 1, 1_000_000),
     Setting("batch_size", "Batch size", "int", 500, "rows per step", 2, 65_536),
-    Setting("learning_rate", "Learning rate", "float", 1e-3,
-            "Adam, both networks (use about 1e-4 with the wgan-gp objective)", 1e-6, 1e-1),
-    Setting("critic_steps", "Critic steps per step", "int", 3,
-            "critic updates per generator update; a critic that lags behind the generator "
-            "gives it no signal", 1, 20),
-    Setting("quality_every", "Quality check every", "int", 200,
-            "steps between two-sample tests; the best checkpoint is chosen at these", 1,
-            1_000_000),
-    Setting("quality_rows", "Rows for quality checks", "int", 2000,
-            "at most this many rows are held out to measure quality", 10, 100_000),
-    Setting("holdout", "Held-out share", "float", 0.2,
-            "share of rows kept out of training to measure quality", 0.01, 0.5),
-    Setting("patience", "Patience", "int", 5,
-            "stop after this many quality checks without improvement (0: never)", 0, 1000),
-    Setting("typicality_steps", "Typicality steps", "int", 500,
-            "critic updates that turn it into a log-density score after training", 1, 100_000),
-    Setting("cpu_threads", "CPU threads", "int", 1,
-            "torch threads while training on the CPU; small networks gain little from more "
-            "and lose badly when the cores are shared", 1, 256),
-    Setting("compile", "Compile (GPU)", "bool", False,
-            "torch.compile the training passes: fewer kernel launches on a GPU; the first "
-            "steps pay for compilation"),
-    Setting("target_auc", "Stop at AUC", "float", 0.0,
-            "stop as soon as the two-sample AUC reaches this (0: never)", 0.0, 1.0),
+    Setting(
+        "learning_rate",
+        "Learning rate",
+        "float",
+        1e-3,
+        "Adam, both networks (use about 1e-4 with the wgan-gp objective)",
+        1e-6,
+        1e-1,
+    ),
+    Setting(
+        "critic_steps",
+        "Critic steps per step",
+        "int",
+        3,
+        "critic updates per generator update; a critic that lags behind the generator "
+        "gives it no signal",
+        1,
+        20,
+    ),
+    Setting(
+        "quality_every",
+        "Quality check every",
+        "int",
+        200,
+        "steps between two-sample tests; the best checkpoint is chosen at these",
+        1,
+        1_000_000,
+    ),
+    Setting(
+        "quality_rows",
+        "Rows for quality checks",
+        "int",
+        2000,
+        "at most this many rows are held out to measure quality",
+        10,
+        100_000,
+    ),
+    Setting(
+        "holdout",
+        "Held-out share",
+        "float",
+        0.2,
+        "share of rows kept out of training to measure quality",
+        0.01,
+        0.5,
+    ),
+    Setting(
+        "patience",
+        "Patience",
+        "int",
+        5,
+        "stop after this many quality checks without improvement (0: never)",
+        0,
+        1000,
+    ),
+    Setting(
+        "typicality_steps",
+        "Typicality steps",
+        "int",
+        500,
+        "critic updates that turn it into a log-density score after training",
+        1,
+        100_000,
+    ),
+    Setting(
+        "cpu_threads",
+        "CPU threads",
+        "int",
+        1,
+        "torch threads while training on the CPU; small networks gain little from more "
+        "and lose badly when the cores are shared",
+        1,
+        256,
+    ),
+    Setting(
+        "compile",
+        "Compile (GPU)",
+        "bool",
+        False,
+        "torch.compile the training passes: fewer kernel launches on a GPU; the first "
+        "steps pay for compilation",
+    ),
+    Setting(
+        "target_auc",
+        "Stop at AUC",
+        "float",
+        0.0,
+        "stop as soon as the two-sample AUC reaches this (0: never)",
+        0.0,
+        1.0,
+    ),
 ]
 
 QUICK_SETTINGS: dict[str, Any] = {
-    "steps": 300, "batch_size": 128, "quality_every": 100, "quality_rows": 500,
+    "steps": 300,
+    "batch_size": 128,
+    "quality_every": 100,
+    "quality_rows": 500,
     "typicality_steps": 200,
 }
 
 
-def run(graph: Graph, table: ColumnTable, settings: dict[str, Any] | None = None, *,
-        device: str = "auto", seed: int = 0, progress: ProgressCallback = ignore_progress,
-        cancel: CancelToken | None = None) -> Any:
+def run(
+    graph: Graph,
+    table: ColumnTable,
+    settings: dict[str, Any] | None = None,
+    *,
+    device: str = "auto",
+    seed: int = 0,
+    progress: ProgressCallback = ignore_progress,
+    cancel: CancelToken | None = None,
+) -> Any:
     """Train the graph's generator node on the table and return its result."""
     values = apply_settings(SETTINGS, settings)
     spec = gan_spec_from_graph(graph, table)
@@ -84,22 +161,36 @@ def cpu_threads(device: str, threads: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def _fit(spec: GanSpec, table: ColumnTable, values: dict[str, Any], device: str, seed: int,
-         progress: ProgressCallback, cancel: CancelToken) -> Any:
+def _fit(
+    spec: GanSpec,
+    table: ColumnTable,
+    values: dict[str, Any],
+    device: str,
+    seed: int,
+    progress: ProgressCallback,
+    cancel: CancelToken,
+) -> Any:
     if spec.image is not None and spec.image.source != "columns":
         from backends.gan.images import fit_images  # imported late: tables never need it
 
-        return fit_images(spec, values, device=device, seed=seed, progress=progress,
-                          cancel=cancel)
+        return fit_images(spec, values, device=device, seed=seed, progress=progress, cancel=cancel)
     if spec.image is not None:
         from backends.gan.images import fit_images, images_from_columns
 
-        return fit_images(spec, values, device=device, seed=seed, progress=progress,
-                          cancel=cancel, images=images_from_columns(spec, table))
+        return fit_images(
+            spec,
+            values,
+            device=device,
+            seed=seed,
+            progress=progress,
+            cancel=cancel,
+            images=images_from_columns(spec, table),
+        )
     from backends.gan.tabular import fit_tabular
 
-    return fit_tabular(spec, table, values, device=device, seed=seed, progress=progress,
-                       cancel=cancel)
+    return fit_tabular(
+        spec, table, values, device=device, seed=seed, progress=progress, cancel=cancel
+    )
 
 
 def load_result(state: ResultState) -> Any:

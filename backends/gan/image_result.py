@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from backends.gan.latent import arithmetic, endpoint, latents, slerp
+from backends.gan.result import GOOD_AUC
 from backends.gan.spec import GanSpec
 from backends.gan.weights import from_bytes, load_into, to_bytes
 from backends.runtime import EngineError, ResultState
@@ -28,9 +29,14 @@ class ImageGanResult:
     level = 0.9
     target = "typicality"
 
-    def __init__(self, spec: GanSpec, generator_state: dict[str, np.ndarray],
-                 critic_state: dict[str, np.ndarray], info: dict[str, Any],
-                 reference_scores: np.ndarray) -> None:
+    def __init__(
+        self,
+        spec: GanSpec,
+        generator_state: dict[str, np.ndarray],
+        critic_state: dict[str, np.ndarray],
+        info: dict[str, Any],
+        reference_scores: np.ndarray,
+    ) -> None:
         self.spec = spec
         self.generator_state = generator_state
         self.critic_state = critic_state
@@ -46,8 +52,10 @@ class ImageGanResult:
             from backends.gan.images import build_networks  # images imports this module
 
             gen, critic = build_networks(self.spec, self.size)
-            self._nets = (load_into(gen, self.generator_state, "generator"),
-                          load_into(critic, self.critic_state, "critic"))
+            self._nets = (
+                load_into(gen, self.generator_state, "generator"),
+                load_into(critic, self.critic_state, "critic"),
+            )
         return self._nets
 
     # ------------------------------------------------------------- sampling
@@ -61,8 +69,9 @@ class ImageGanResult:
             raise EngineError(f"latent vectors must have {self.spec.latent_size} entries")
         gen = self._networks()[0]
         with torch.no_grad():
-            out = np.concatenate([gen(torch.from_numpy(z[i:i + CHUNK])).numpy()
-                                  for i in range(0, len(z), CHUNK)])
+            out = np.concatenate(
+                [gen(torch.from_numpy(z[i : i + CHUNK])).numpy() for i in range(0, len(z), CHUNK)]
+            )
         return ((out[:, 0].astype(np.float64) + 1) / 2) * (self.high - self.low) + self.low
 
     def sample_images(self, n: int, seed: int = 0) -> np.ndarray:
@@ -70,16 +79,18 @@ class ImageGanResult:
             raise EngineError("the number of images to sample must be at least 1")
         return self.generate_images(self.latents(n, seed))
 
-    def sample(self, n: int, seed: int = 0,
-               conditions: dict[str, Any] | None = None) -> dict[str, np.ndarray]:
+    def sample(
+        self, n: int, seed: int = 0, conditions: dict[str, Any] | None = None
+    ) -> dict[str, np.ndarray]:
         """n images as a table: one column per pixel."""
         if conditions:
             raise EngineError("an image generator takes no conditions")
         flat = self.sample_images(n, seed).reshape(n, -1)
         return {name: flat[:, j] for j, name in enumerate(self.input_names)}
 
-    def interpolate(self, a: int | np.ndarray, b: int | np.ndarray,
-                    steps: int = 9) -> dict[str, np.ndarray]:
+    def interpolate(
+        self, a: int | np.ndarray, b: int | np.ndarray, steps: int = 9
+    ) -> dict[str, np.ndarray]:
         """{"t": (steps,), "images": (steps, size, size)} along a great circle."""
         size = self.spec.latent_size
         t, z = slerp(endpoint(a, size), endpoint(b, size), steps)
@@ -105,8 +116,12 @@ class ImageGanResult:
         x = ((x - self.low) / (self.high - self.low) * 2 - 1).astype(np.float32)
         critic = self._networks()[1]
         with torch.no_grad():
-            return np.concatenate([critic(torch.from_numpy(x[i:i + CHUNK])).numpy()
-                                   for i in range(0, len(x), CHUNK)]).astype(np.float64)
+            return np.concatenate(
+                [
+                    critic(torch.from_numpy(x[i : i + CHUNK])).numpy()
+                    for i in range(0, len(x), CHUNK)
+                ]
+            ).astype(np.float64)
 
     # ------------------------------------------------------ result interface
     def predict(self, X: np.ndarray, level: float = 0.9) -> tuple[np.ndarray, ...]:
@@ -122,31 +137,56 @@ class ImageGanResult:
     def summary(self) -> dict[str, Any]:
         quality = self.info["quality"]
         return {
-            "engine": "gan", "kind": "images", "generator": self.spec.node_name,
+            "engine": "gan",
+            "kind": "images",
+            "generator": self.spec.node_name,
             "image": {"source": self.spec.image.source, "size": self.size},
-            "objective": self.spec.objective, "target": self.target,
+            "objective": self.spec.objective,
+            "target": self.target,
             "metrics": {k: quality.get(k) for k in ("c2st_auc", "class_tv", "mean_confidence")},
             "quality": quality,
-            "converged": quality.get("c2st_auc", 1.0) <= 0.7,
+            "converged": quality.get("c2st_auc", 1.0) <= GOOD_AUC,
             "warnings": list(self.info.get("warnings", [])),
-            **{k: self.info.get(k) for k in ("best_step", "steps_run", "stop_reason", "seconds",
-                                             "device", "seed", "settings", "history")},
+            **{
+                k: self.info.get(k)
+                for k in (
+                    "best_step",
+                    "steps_run",
+                    "stop_reason",
+                    "seconds",
+                    "device",
+                    "seed",
+                    "settings",
+                    "history",
+                )
+            },
         }
 
     def to_state(self) -> ResultState:
         return ResultState(
-            meta={"format": FORMAT, "engine": "gan", "kind": "images",
-                  "spec": self.spec.to_dict(), "info": self.info},
+            meta={
+                "format": FORMAT,
+                "engine": "gan",
+                "kind": "images",
+                "spec": self.spec.to_dict(),
+                "info": self.info,
+            },
             arrays={"reference_scores": self.reference_scores},
-            blobs={"generator": to_bytes(self.generator_state),
-                   "critic": to_bytes(self.critic_state)})
+            blobs={
+                "generator": to_bytes(self.generator_state),
+                "critic": to_bytes(self.critic_state),
+            },
+        )
 
     @classmethod
     def from_state(cls, state: ResultState) -> ImageGanResult:
         try:
-            return cls(GanSpec.from_dict(state.meta["spec"]),
-                       from_bytes(state.blobs["generator"], "generator"),
-                       from_bytes(state.blobs["critic"], "critic"), state.meta["info"],
-                       state.arrays["reference_scores"])
+            return cls(
+                GanSpec.from_dict(state.meta["spec"]),
+                from_bytes(state.blobs["generator"], "generator"),
+                from_bytes(state.blobs["critic"], "critic"),
+                state.meta["info"],
+                state.arrays["reference_scores"],
+            )
         except KeyError as exc:
             raise EngineError(f"the saved GAN result lacks {exc}") from exc

@@ -43,8 +43,13 @@ class ImageGenerator(nn.Module):
         layers += [nn.ReLU(), nn.Conv2d(channels, 1, 3, padding=1), nn.Tanh()]
         self.body = nn.Sequential(*layers)
 
-    def forward(self, z: torch.Tensor, cond: torch.Tensor | None = None,
-                u: torch.Tensor | None = None, hard: bool = False) -> torch.Tensor:
+    def forward(
+        self,
+        z: torch.Tensor,
+        cond: torch.Tensor | None = None,
+        u: torch.Tensor | None = None,
+        hard: bool = False,
+    ) -> torch.Tensor:
         return self.body(self.fc(z).view(-1, self.base, 2, 2))
 
 
@@ -57,8 +62,10 @@ class ImageCritic(nn.Module):
         previous = 1
         for ch in channels:
             conv = nn.Conv2d(previous, ch, 4, 2, 1)
-            layers += [nn.utils.parametrizations.spectral_norm(conv) if spectral else conv,
-                       nn.LeakyReLU(0.2)]
+            layers += [
+                nn.utils.parametrizations.spectral_norm(conv) if spectral else conv,
+                nn.LeakyReLU(0.2),
+            ]
             previous = ch
         self.body = nn.Sequential(*layers)
         self.head = _linear(previous * 4, 1, spectral)
@@ -69,8 +76,10 @@ class ImageCritic(nn.Module):
 
 def build_networks(spec: GanSpec, size: int) -> tuple[ImageGenerator, ImageCritic]:
     base = spec.hidden[0]
-    return (ImageGenerator(spec.latent_size, size, base),
-            ImageCritic(size, base, spec.objective == "ns-sn"))
+    return (
+        ImageGenerator(spec.latent_size, size, base),
+        ImageCritic(size, base, spec.objective == "ns-sn"),
+    )
 
 
 def load_images(spec: GanSpec) -> tuple[np.ndarray, np.ndarray | None]:
@@ -96,9 +105,16 @@ def images_from_columns(spec: GanSpec, table: ColumnTable) -> np.ndarray:
     return pixels.reshape(-1, side, side)
 
 
-def fit_images(spec: GanSpec, settings: dict[str, Any], *, device: str, seed: int,
-               progress: ProgressCallback, cancel: CancelToken,
-               images: np.ndarray | None = None) -> ImageGanResult:
+def fit_images(
+    spec: GanSpec,
+    settings: dict[str, Any],
+    *,
+    device: str,
+    seed: int,
+    progress: ProgressCallback,
+    cancel: CancelToken,
+    images: np.ndarray | None = None,
+) -> ImageGanResult:
     labels = None
     if images is None:
         images, labels = load_images(spec)
@@ -108,46 +124,83 @@ def fit_images(spec: GanSpec, settings: dict[str, Any], *, device: str, seed: in
     unit = (images - low) / (high - low)
     size = unit.shape[-1]
     config = TrainConfig(
-        steps=settings["steps"], batch_size=settings["batch_size"],
-        lr_generator=settings["learning_rate"], lr_critic=settings["learning_rate"],
-        critic_steps=settings["critic_steps"], quality_every=settings["quality_every"],
-        patience=settings["patience"], target_auc=settings["target_auc"],
-        compile=settings["compile"])
-    train_rows, hold_rows = split_rows(len(unit), settings["holdout"], settings["quality_rows"],
-                                       config.batch_size, seed)
+        steps=settings["steps"],
+        batch_size=settings["batch_size"],
+        lr_generator=settings["learning_rate"],
+        lr_critic=settings["learning_rate"],
+        critic_steps=settings["critic_steps"],
+        quality_every=settings["quality_every"],
+        patience=settings["patience"],
+        target_auc=settings["target_auc"],
+        compile=settings["compile"],
+    )
+    train_rows, hold_rows = split_rows(
+        len(unit), settings["holdout"], settings["quality_rows"], config.batch_size, seed
+    )
     real = torch.from_numpy((unit[train_rows] * 2 - 1).astype(np.float32))[:, None].to(device)
     hold = unit[hold_rows].reshape(len(hold_rows), -1)
     judge = _digit_judge(unit[train_rows], labels[train_rows]) if labels is not None else None
-    real_classes = (class_distribution(labels[hold_rows], 10) if labels is not None else None)
+    real_classes = class_distribution(labels[hold_rows], 10) if labels is not None else None
     gen, critic = seeded_modules(seed, device, lambda: build_networks(spec, size))
-    eval_z = torch.from_numpy(np.random.default_rng([seed, 5]).standard_normal(
-        (len(hold_rows), spec.latent_size)).astype(np.float32)).to(device)
+    eval_z = torch.from_numpy(
+        np.random.default_rng([seed, 5])
+        .standard_normal((len(hold_rows), spec.latent_size))
+        .astype(np.float32)
+    ).to(device)
 
     def evaluate(g: nn.Module) -> dict[str, Any]:
         fake = ((g(eval_z).cpu().numpy() + 1) / 2).reshape(len(hold_rows), -1)
-        quality: dict[str, Any] = {"c2st_auc": c2st_auc(hold, fake, seed=seed),
-                                   "n_compared": len(hold_rows)}
+        quality: dict[str, Any] = {
+            "c2st_auc": c2st_auc(hold, fake, seed=seed),
+            "n_compared": len(hold_rows),
+        }
         if judge is not None:
             classes = class_distribution(judge.predict(fake), 10)
-            quality.update({"class_distribution": classes,
-                            "real_class_distribution": real_classes,
-                            "class_tv": total_variation(classes, real_classes),
-                            "mean_confidence": float(judge.predict_proba(fake).max(1).mean())})
+            quality.update(
+                {
+                    "class_distribution": classes,
+                    "real_class_distribution": real_classes,
+                    "class_tv": total_variation(classes, real_classes),
+                    "mean_confidence": float(judge.predict_proba(fake).max(1).mean()),
+                }
+            )
         return quality
 
-    outcome = train(gen, critic, real, None, spec.objective, config, evaluate, seed=seed,
-                    progress=progress, cancel=cancel)
+    outcome = train(
+        gen,
+        critic,
+        real,
+        None,
+        spec.objective,
+        config,
+        evaluate,
+        seed=seed,
+        progress=progress,
+        cancel=cancel,
+    )
     auc = outcome.best_quality["c2st_auc"]
-    warnings = ([f"a classifier tells generated images from real ones with AUC {auc:.2f}; "
-                 "train longer"] if auc > GOOD_AUC else [])
-    info = {"quality": outcome.best_quality, "history": outcome.history,
-            "best_step": outcome.best_step, "steps_run": outcome.steps_run,
-            "stop_reason": outcome.stop_reason, "seconds": round(outcome.seconds, 3),
-            "device": device, "seed": seed, "settings": dict(settings), "size": size,
-            "pixel_range": [low, high], "n_train": int(len(train_rows)),
-            "n_holdout": int(len(hold_rows)), "warnings": warnings}
-    result = ImageGanResult(spec, outcome.generator_state, outcome.critic_state, info,
-                            np.zeros(1))
+    warnings = (
+        [f"a classifier tells generated images from real ones with AUC {auc:.2f}; train longer"]
+        if auc > GOOD_AUC
+        else []
+    )
+    info = {
+        "quality": outcome.best_quality,
+        "history": outcome.history,
+        "best_step": outcome.best_step,
+        "steps_run": outcome.steps_run,
+        "stop_reason": outcome.stop_reason,
+        "seconds": round(outcome.seconds, 3),
+        "device": device,
+        "seed": seed,
+        "settings": dict(settings),
+        "size": size,
+        "pixel_range": [low, high],
+        "n_train": int(len(train_rows)),
+        "n_holdout": int(len(hold_rows)),
+        "warnings": warnings,
+    }
+    result = ImageGanResult(spec, outcome.generator_state, outcome.critic_state, info, np.zeros(1))
     result.reference_scores = np.sort(result._critic_raw(hold * (high - low) + low))
     return result
 

@@ -25,8 +25,14 @@ GUMBEL_TAU = 0.2  # CTGAN's temperature: near one-hot yet with useful gradients
 class TabularGenerator(nn.Module):
     """z (and encoded conditions) → one encoded row."""
 
-    def __init__(self, latent: int, cond_width: int, hidden: tuple[int, ...],
-                 out_width: int, discrete_spans: list[tuple[int, int]]) -> None:
+    def __init__(
+        self,
+        latent: int,
+        cond_width: int,
+        hidden: tuple[int, ...],
+        out_width: int,
+        discrete_spans: list[tuple[int, int]],
+    ) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         width = latent + cond_width
@@ -43,8 +49,9 @@ class TabularGenerator(nn.Module):
     def needs_noise(self) -> bool:
         return any(discrete for _, _, discrete in self.pieces)
 
-    def forward(self, z: torch.Tensor, cond: torch.Tensor | None, u: torch.Tensor | None,
-                hard: bool = False) -> torch.Tensor:
+    def forward(
+        self, z: torch.Tensor, cond: torch.Tensor | None, u: torch.Tensor | None, hard: bool = False
+    ) -> torch.Tensor:
         raw = self.body(z if cond is None else torch.cat([z, cond], dim=1))
         if not self.needs_noise:
             return raw
@@ -68,8 +75,9 @@ class TabularGenerator(nn.Module):
 class TabularCritic(nn.Module):
     """Encoded row (and conditions) → a real score: higher means more like the data."""
 
-    def __init__(self, in_width: int, cond_width: int, hidden: tuple[int, ...],
-                 spectral: bool) -> None:
+    def __init__(
+        self, in_width: int, cond_width: int, hidden: tuple[int, ...], spectral: bool
+    ) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         width = in_width + cond_width
@@ -113,8 +121,13 @@ def generator_loss(objective: str, fake_score: torch.Tensor) -> torch.Tensor:
     return softplus(-fake_score).mean()  # the non-saturating loss
 
 
-def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor,
-                     cond: torch.Tensor | None, generator: torch.Generator) -> torch.Tensor:
+def gradient_penalty(
+    critic: nn.Module,
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    cond: torch.Tensor | None,
+    generator: torch.Generator,
+) -> torch.Tensor:
     """WGAN-GP: (‖∇ critic‖ − 1)² at random points between real and generated rows."""
     shape = (real.shape[0],) + (1,) * (real.dim() - 1)
     eps = torch.rand(shape, device=real.device, generator=generator)

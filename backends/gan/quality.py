@@ -29,7 +29,8 @@ def c2st_auc(real: np.ndarray, fake: np.ndarray, seed: int = 0, folds: int = 3) 
     X = np.concatenate([real[:m], fake[:m]]).reshape(2 * m, -1)
     y = np.repeat([0, 1], m)
     classifier = HistGradientBoostingClassifier(
-        max_iter=60, max_leaf_nodes=15, learning_rate=0.1, random_state=seed)
+        max_iter=60, max_leaf_nodes=15, learning_rate=0.1, random_state=seed
+    )
     cv = StratifiedKFold(n_splits=min(folds, m), shuffle=True, random_state=seed)
     # one thread: on a few thousand rows, OpenMP threads only fight over shared cores
     with threadpool_limits(limits=1):
@@ -37,8 +38,9 @@ def c2st_auc(real: np.ndarray, fake: np.ndarray, seed: int = 0, folds: int = 3) 
     return float(roc_auc_score(y, proba))
 
 
-def column_distances(encoder: TableEncoder, real: dict[str, np.ndarray],
-                     fake: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
+def column_distances(
+    encoder: TableEncoder, real: dict[str, np.ndarray], fake: dict[str, np.ndarray]
+) -> dict[str, dict[str, float]]:
     """KS statistic per continuous column, total variation per discrete column."""
     out: dict[str, dict[str, float]] = {}
     for code in encoder.codes:
@@ -63,9 +65,14 @@ def correlation_gap(real: np.ndarray, fake: np.ndarray) -> float:
     return float(np.nanmax(np.abs(gap))) if np.isfinite(gap).any() else 0.0
 
 
-def table_quality(encoder: TableEncoder, real_matrix: np.ndarray, fake_matrix: np.ndarray,
-                  real_columns: dict[str, np.ndarray], fake_columns: dict[str, np.ndarray],
-                  seed: int = 0) -> dict[str, Any]:
+def table_quality(
+    encoder: TableEncoder,
+    real_matrix: np.ndarray,
+    fake_matrix: np.ndarray,
+    real_columns: dict[str, np.ndarray],
+    fake_columns: dict[str, np.ndarray],
+    seed: int = 0,
+) -> dict[str, Any]:
     """All figures for one comparison; matrices are encoded rows with hard one-hots
     (for a conditional GAN they include the condition columns)."""
     distances = column_distances(encoder, real_columns, fake_columns)

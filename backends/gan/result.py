@@ -41,10 +41,17 @@ class TabularGanResult:
     engine = "gan"
     level = 0.9
 
-    def __init__(self, spec: GanSpec, encoder: TableEncoder, cond_encoder: TableEncoder | None,
-                 generator_state: dict[str, np.ndarray], critic_state: dict[str, np.ndarray],
-                 info: dict[str, Any], reference_scores: np.ndarray,
-                 condition_pool: np.ndarray | None) -> None:
+    def __init__(
+        self,
+        spec: GanSpec,
+        encoder: TableEncoder,
+        cond_encoder: TableEncoder | None,
+        generator_state: dict[str, np.ndarray],
+        critic_state: dict[str, np.ndarray],
+        info: dict[str, Any],
+        reference_scores: np.ndarray,
+        condition_pool: np.ndarray | None,
+    ) -> None:
         self.spec = spec
         self.encoder = encoder
         self.cond_encoder = cond_encoder
@@ -64,8 +71,13 @@ class TabularGanResult:
     def generator(self) -> TabularGenerator:
         if self._gen is None:
             cond = self.cond_encoder.width if self.cond_encoder else 0
-            gen = TabularGenerator(self.spec.latent_size, cond, self.spec.hidden,
-                                   self.encoder.width, self.encoder.discrete_spans())
+            gen = TabularGenerator(
+                self.spec.latent_size,
+                cond,
+                self.spec.hidden,
+                self.encoder.width,
+                self.encoder.discrete_spans(),
+            )
             self._gen = load_into(gen, self.generator_state, "generator")
         return self._gen
 
@@ -73,8 +85,9 @@ class TabularGanResult:
         """The critic fine-tuned to score log-density up to a constant (typicality.py)."""
         if self._critic is None:
             cond = self.cond_encoder.width if self.cond_encoder else 0
-            critic = TabularCritic(self.encoder.width, cond, self.spec.critic_hidden,
-                                   self.spec.objective == "ns-sn")
+            critic = TabularCritic(
+                self.encoder.width, cond, self.spec.critic_hidden, self.spec.objective == "ns-sn"
+            )
             typical = TypicalityCritic(critic, self.encoder.continuous_index())
             self._critic = load_into(typical, self.critic_state, "critic")
         return self._critic
@@ -84,15 +97,17 @@ class TabularGanResult:
         """The latent vectors behind ``sample(n, seed)``, row for row."""
         return latents(n, seed, self.spec.latent_size)
 
-    def sample(self, n: int, seed: int = 0,
-               conditions: dict[str, Any] | None = None) -> dict[str, np.ndarray]:
+    def sample(
+        self, n: int, seed: int = 0, conditions: dict[str, Any] | None = None
+    ) -> dict[str, np.ndarray]:
         """n generated rows as a table (condition columns included for a conditional GAN)."""
         if n < 1:
             raise EngineError("the number of rows to sample must be at least 1")
         return self.generate(self.latents(n, seed), conditions, seed)
 
-    def generate(self, z: np.ndarray, conditions: dict[str, Any] | None = None,
-                 seed: int = 0) -> dict[str, np.ndarray]:
+    def generate(
+        self, z: np.ndarray, conditions: dict[str, Any] | None = None, seed: int = 0
+    ) -> dict[str, np.ndarray]:
         """Rows generated from given latent vectors (shape (n, latent_size))."""
         z = np.atleast_2d(np.asarray(z, dtype=np.float32))
         if z.shape[1] != self.spec.latent_size:
@@ -103,16 +118,20 @@ class TabularGanResult:
         cond = self.cond_encoder.encode(cond_cols, seed) if self.cond_encoder else None
         return {**cond_cols, **self.encoder.decode(self._run_generator(z, cond, u))}
 
-    def interpolate(self, a: int | np.ndarray, b: int | np.ndarray, steps: int = 9,
-                    conditions: dict[str, Any] | None = None) -> dict[str, np.ndarray]:
+    def interpolate(
+        self,
+        a: int | np.ndarray,
+        b: int | np.ndarray,
+        steps: int = 9,
+        conditions: dict[str, Any] | None = None,
+    ) -> dict[str, np.ndarray]:
         """Rows along the great circle between two latents (or the first rows of two
         seeds' samples); column "t" runs from 0 (a) to 1 (b)."""
         size = self.spec.latent_size
         t, z = slerp(endpoint(a, size), endpoint(b, size), steps)
         return {"t": t, **self.generate(z, conditions)}
 
-    def latent_direction(self, column: str, value: Any, n: int = 2000, seed: int = 0
-                         ) -> np.ndarray:
+    def latent_direction(self, column: str, value: Any, n: int = 2000, seed: int = 0) -> np.ndarray:
         """A "semantic" direction: mean latent of generated rows where ``column`` equals
         ``value`` (discrete) or exceeds it (continuous), minus the mean of the others."""
         if column not in self.spec.columns:
@@ -120,15 +139,20 @@ class TabularGanResult:
         z = self.latents(n, seed)
         values = self.generate(z, seed=seed)[column]
         code = self.encoder.codes[self.encoder.names.index(column)]
-        mask = values.astype(str) == str(value) if code.type == "categorical" else (
-            values == float(value) if code.discrete else values > float(value))
+        mask = (
+            values.astype(str) == str(value)
+            if code.type == "categorical"
+            else (values == float(value) if code.discrete else values > float(value))
+        )
         if mask.all() or not mask.any():
-            raise EngineError(f"no contrast: {mask.mean():.0%} of generated rows match "
-                              f"{column} = {value!r}")
+            raise EngineError(
+                f"no contrast: {mask.mean():.0%} of generated rows match {column} = {value!r}"
+            )
         return z[mask].mean(axis=0) - z[~mask].mean(axis=0)
 
-    def latent_arithmetic(self, a: np.ndarray, b: np.ndarray, c: np.ndarray,
-                          conditions: dict[str, Any] | None = None) -> dict[str, np.ndarray]:
+    def latent_arithmetic(
+        self, a: np.ndarray, b: np.ndarray, c: np.ndarray, conditions: dict[str, Any] | None = None
+    ) -> dict[str, np.ndarray]:
         """The row generated from mean(a) − mean(b) + mean(c) (each an array of latents),
         as in the DCGAN paper's "smiling woman − woman + man"."""
         return self.generate(arithmetic(a, b, c), conditions)
@@ -161,8 +185,8 @@ class TabularGanResult:
         scores = []
         with torch.no_grad():
             for i in range(0, len(x), CHUNK):
-                c = None if cond is None else torch.from_numpy(cond[i:i + CHUNK])
-                scores.append(self.critic()(torch.from_numpy(x[i:i + CHUNK]), c).numpy())
+                c = None if cond is None else torch.from_numpy(cond[i : i + CHUNK])
+                scores.append(self.critic()(torch.from_numpy(x[i : i + CHUNK]), c).numpy())
         return np.concatenate(scores).astype(np.float64) + self.encoder.log_jacobian(rows, x)
 
     # ------------------------------------------------------ result interface
@@ -198,12 +222,15 @@ class TabularGanResult:
         per_block = max(1, CHUNK // max(n, 1))
         for d in range(0, n_draws, per_block):
             k = min(per_block, n_draws - d)
-            enc = self._run_generator(np.repeat(z[d:d + k], n, axis=0), np.tile(cond, (k, 1)),
-                                      np.repeat(u[d:d + k], n, axis=0))
+            enc = self._run_generator(
+                np.repeat(z[d : d + k], n, axis=0),
+                np.tile(cond, (k, 1)),
+                np.repeat(u[d : d + k], n, axis=0),
+            )
             values = self.encoder.decode(enc)[self.target]
             if code.type == "categorical":
                 values = (values == self.target_level).astype(np.float64)
-            out[d:d + k] = np.asarray(values, dtype=np.float64).reshape(k, n)
+            out[d : d + k] = np.asarray(values, dtype=np.float64).reshape(k, n)
         return out
 
     def summary(self) -> dict[str, Any]:
@@ -218,13 +245,25 @@ class TabularGanResult:
             "target": self.target,
             "target_level": self.target_level,
             "objective": self.spec.objective,
-            "metrics": {k: quality.get(k) for k in ("c2st_auc", "max_ks", "max_tv",
-                                                    "correlation_gap")},
+            "metrics": {
+                k: quality.get(k) for k in ("c2st_auc", "max_ks", "max_tv", "correlation_gap")
+            },
             "quality": quality,
             "converged": auc is not None and auc <= GOOD_AUC,
             "warnings": list(self.info.get("warnings", [])),
-            **{k: self.info.get(k) for k in ("best_step", "steps_run", "stop_reason", "seconds",
-                                             "device", "seed", "settings", "history")},
+            **{
+                k: self.info.get(k)
+                for k in (
+                    "best_step",
+                    "steps_run",
+                    "stop_reason",
+                    "seconds",
+                    "device",
+                    "seed",
+                    "settings",
+                    "history",
+                )
+            },
         }
 
     def to_state(self) -> ResultState:
@@ -232,13 +271,20 @@ class TabularGanResult:
         if self.condition_pool is not None:
             arrays["condition_pool"] = self.condition_pool
         return ResultState(
-            meta={"format": FORMAT, "engine": "gan", "kind": "table",
-                  "spec": self.spec.to_dict(), "encoder": self.encoder.to_meta(),
-                  "cond_encoder": self.cond_encoder.to_meta() if self.cond_encoder else None,
-                  "info": self.info},
+            meta={
+                "format": FORMAT,
+                "engine": "gan",
+                "kind": "table",
+                "spec": self.spec.to_dict(),
+                "encoder": self.encoder.to_meta(),
+                "cond_encoder": self.cond_encoder.to_meta() if self.cond_encoder else None,
+                "info": self.info,
+            },
             arrays=arrays,
-            blobs={"generator": to_bytes(self.generator_state),
-                   "critic": to_bytes(self.critic_state)},
+            blobs={
+                "generator": to_bytes(self.generator_state),
+                "critic": to_bytes(self.critic_state),
+            },
         )
 
     @classmethod
@@ -246,11 +292,16 @@ class TabularGanResult:
         meta = state.meta
         try:
             cond = meta["cond_encoder"]
-            return cls(GanSpec.from_dict(meta["spec"]), TableEncoder.from_meta(meta["encoder"]),
-                       TableEncoder.from_meta(cond) if cond else None,
-                       from_bytes(state.blobs["generator"], "generator"),
-                       from_bytes(state.blobs["critic"], "critic"), meta["info"],
-                       state.arrays["reference_scores"], state.arrays.get("condition_pool"))
+            return cls(
+                GanSpec.from_dict(meta["spec"]),
+                TableEncoder.from_meta(meta["encoder"]),
+                TableEncoder.from_meta(cond) if cond else None,
+                from_bytes(state.blobs["generator"], "generator"),
+                from_bytes(state.blobs["critic"], "critic"),
+                meta["info"],
+                state.arrays["reference_scores"],
+                state.arrays.get("condition_pool"),
+            )
         except KeyError as exc:
             raise EngineError(f"the saved GAN result lacks {exc}") from exc
 
@@ -259,13 +310,20 @@ class TabularGanResult:
         out = []
         with torch.no_grad():
             for i in range(0, len(z), CHUNK):
-                c = None if cond is None else torch.from_numpy(cond[i:i + CHUNK])
-                out.append(self.generator()(torch.from_numpy(z[i:i + CHUNK]), c,
-                                            torch.from_numpy(u[i:i + CHUNK]), hard=True).numpy())
+                c = None if cond is None else torch.from_numpy(cond[i : i + CHUNK])
+                out.append(
+                    self.generator()(
+                        torch.from_numpy(z[i : i + CHUNK]),
+                        c,
+                        torch.from_numpy(u[i : i + CHUNK]),
+                        hard=True,
+                    ).numpy()
+                )
         return np.concatenate(out)
 
-    def _conditions(self, n: int, given: dict[str, Any] | None,
-                    rng: np.random.Generator) -> dict[str, np.ndarray]:
+    def _conditions(
+        self, n: int, given: dict[str, Any] | None, rng: np.random.Generator
+    ) -> dict[str, np.ndarray]:
         if not self.spec.conditional:
             if given:
                 raise EngineError("this GAN is not conditional; it takes no conditions")
@@ -290,8 +348,9 @@ class TabularGanResult:
     def _columns_from_numeric(self, X: np.ndarray, names: list[str]) -> dict[str, np.ndarray]:
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != len(names):
-            raise EngineError(f"X must have {len(names)} columns ({', '.join(names)}), "
-                              f"not shape {X.shape}")
+            raise EngineError(
+                f"X must have {len(names)} columns ({', '.join(names)}), not shape {X.shape}"
+            )
         codes = {c.name: c for c in self.encoder.codes}
         if self.cond_encoder:
             codes.update({c.name: c for c in self.cond_encoder.codes})

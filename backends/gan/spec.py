@@ -35,8 +35,14 @@ OBJECTIVES = ("wgan-gp", "ns-sn")
 IMAGE_SOURCES = ("digits", "folder", "columns")
 GENERATED_TYPES = ("numeric", "integer", "boolean", "categorical", "date")
 KNOWN_OPTIONS = {
-    "columns", "conditions", "target", "latent_size", "hidden", "critic_hidden",
-    "objective", "image",
+    "columns",
+    "conditions",
+    "target",
+    "latent_size",
+    "hidden",
+    "critic_hidden",
+    "objective",
+    "image",
 }
 DEFAULT_LATENT = 64
 DEFAULT_HIDDEN = (256, 256)
@@ -137,8 +143,10 @@ def _read_node(node: Node, table: ColumnTable) -> tuple[GanSpec | None, list[Pro
     conditions = _string_list(opts.get("conditions", []), "options.conditions", bad)
     if image is not None and image.source != "columns":
         if columns or conditions:
-            bad("an image generator reads its images from options.image; leave columns empty",
-                "columns")
+            bad(
+                "an image generator reads its images from options.image; leave columns empty",
+                "columns",
+            )
     else:
         if not columns:
             bad("choose at least one column to generate", "columns")
@@ -151,27 +159,39 @@ def _read_node(node: Node, table: ColumnTable) -> tuple[GanSpec | None, list[Pro
                 bad("an image generator cannot be conditioned", "options.conditions")
             shape = opts["image"].get("shape", [])
             if len(columns) != int(np.prod(shape)):
-                bad(f"the image shape {shape} needs {int(np.prod(shape))} pixel columns, "
-                    f"not {len(columns)}", "options.image.shape")
+                bad(
+                    f"the image shape {shape} needs {int(np.prod(shape))} pixel columns, "
+                    f"not {len(columns)}",
+                    "options.image.shape",
+                )
     target = opts.get("target")
     if target is not None and target not in columns:
         bad(f"the target {target!r} is not one of the generated columns", "options.target")
     if target is None and conditions and columns:
         target = columns[0]
-    latent = _positive_int(opts.get("latent_size", DEFAULT_LATENT), 1, 1024,
-                           "options.latent_size", bad)
+    latent = _positive_int(
+        opts.get("latent_size", DEFAULT_LATENT), 1, 1024, "options.latent_size", bad
+    )
     hidden = _widths(opts.get("hidden", list(DEFAULT_HIDDEN)), "options.hidden", bad)
-    critic = _widths(opts.get("critic_hidden", hidden or list(DEFAULT_HIDDEN)),
-                     "options.critic_hidden", bad)
+    critic = _widths(
+        opts.get("critic_hidden", hidden or list(DEFAULT_HIDDEN)), "options.critic_hidden", bad
+    )
     objective = opts.get("objective", DEFAULT_OBJECTIVE)
     if objective not in OBJECTIVES:
         bad(f"objective {objective!r} is not one of {', '.join(OBJECTIVES)}", "options.objective")
     if problems:
         return None, problems
     spec = GanSpec(
-        node_id=node.id, node_name=node.name, columns=tuple(columns),
-        conditions=tuple(conditions), target=target, latent_size=latent,
-        hidden=tuple(hidden), critic_hidden=tuple(critic), objective=objective, image=image,
+        node_id=node.id,
+        node_name=node.name,
+        columns=tuple(columns),
+        conditions=tuple(conditions),
+        target=target,
+        latent_size=latent,
+        hidden=tuple(hidden),
+        critic_hidden=tuple(critic),
+        objective=objective,
+        image=image,
     )
     return spec, []
 
@@ -180,17 +200,23 @@ def _read_image(raw: Any, bad) -> ImageSpec | None:
     if raw is None:
         return None
     if not isinstance(raw, dict):
-        bad("image settings must be an object such as {\"source\": \"digits\"}", "options.image")
+        bad('image settings must be an object such as {"source": "digits"}', "options.image")
         return None
     source = raw.get("source")
     if source not in IMAGE_SOURCES:
-        bad(f"image source {source!r} is not one of {', '.join(IMAGE_SOURCES)}",
-            "options.image.source")
+        bad(
+            f"image source {source!r} is not one of {', '.join(IMAGE_SOURCES)}",
+            "options.image.source",
+        )
         return None
     if source == "columns":
         shape = raw.get("shape")
-        if not (isinstance(shape, list) and len(shape) == 2 and shape[0] == shape[1]
-                and all(isinstance(s, int) and s >= 4 for s in shape)):
+        if not (
+            isinstance(shape, list)
+            and len(shape) == 2
+            and shape[0] == shape[1]
+            and all(isinstance(s, int) and s >= 4 for s in shape)
+        ):
             bad("image shape must be a square [side, side] with side ≥ 4", "options.image.shape")
             return None
         return ImageSpec("columns", size=shape[0])
@@ -224,18 +250,27 @@ def _check_columns(names: list[str], table: ColumnTable, field: str, bad) -> Non
             continue
         kind = table.types.get(name, "numeric")
         if kind not in GENERATED_TYPES:
-            bad(f"column {name!r} is {kind}; a GAN handles numeric, integer, boolean, "
-                "categorical and date columns", field)
+            bad(
+                f"column {name!r} is {kind}; a GAN handles numeric, integer, boolean, "
+                "categorical and date columns",
+                field,
+            )
             continue
         values = table[name]
         missing = _missing_rows(values)
         if missing.size:
-            bad(f"column {name!r} has {missing.size} missing values (first at row "
-                f"{int(missing[0])}); drop or fill them before training", field)
+            bad(
+                f"column {name!r} has {missing.size} missing values (first at row "
+                f"{int(missing[0])}); drop or fill them before training",
+                field,
+            )
             continue
         if len(values) and _at_most_one_value(values):
-            bad(f"column {name!r} has only one value; there is nothing to learn about it — "
-                "leave it out", field)
+            bad(
+                f"column {name!r} has only one value; there is nothing to learn about it — "
+                "leave it out",
+                field,
+            )
 
 
 def _missing_rows(values: np.ndarray) -> np.ndarray:
@@ -259,9 +294,11 @@ def _positive_int(raw: Any, low: int, high: int, field: str, bad) -> int:
 
 
 def _widths(raw: Any, field: str, bad) -> list[int]:
-    if (not isinstance(raw, list) or not 1 <= len(raw) <= 8
-            or not all(isinstance(h, int) and not isinstance(h, bool) and 1 <= h <= 4096
-                       for h in raw)):
+    if (
+        not isinstance(raw, list)
+        or not 1 <= len(raw) <= 8
+        or not all(isinstance(h, int) and not isinstance(h, bool) and 1 <= h <= 4096 for h in raw)
+    ):
         bad(f"must be a list of 1 to 8 layer widths from 1 to 4096, not {raw!r}", field)
         return []
     return list(raw)

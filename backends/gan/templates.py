@@ -17,8 +17,13 @@ from backends.runtime import ColumnTable, EngineError
 POSITION = (240.0, 160.0)
 
 
-def gan(table: ColumnTable, target: str | None = None, inputs: list[str] | None = None,
-        group: str | None = None, image: dict | None = None) -> Graph:
+def gan(
+    table: ColumnTable,
+    target: str | None = None,
+    inputs: list[str] | None = None,
+    group: str | None = None,
+    image: dict | None = None,
+) -> Graph:
     """A graph with one generator node; ``image`` passes DCGAN settings through."""
     inputs = list(inputs or [])
     for name in inputs + [c for c in (target, group) if c]:
@@ -33,13 +38,24 @@ def gan(table: ColumnTable, target: str | None = None, inputs: list[str] | None 
         options["conditions"] = [c for c in inputs if c != target]
         options["target"] = target
     else:
-        columns = inputs or [c for c in table.columns
-                             if table.types.get(c, "numeric") in GENERATED_TYPES and c != group]
+        columns = inputs or [
+            c
+            for c in table.columns
+            if table.types.get(c, "numeric") in GENERATED_TYPES and c != group
+        ]
     if group is not None:
         columns = [c for c in columns if c != group]
-        options["conditions"] = [*options.get("conditions", []), group]
+        conditions = options.get("conditions", [])
+        options["conditions"] = conditions if group in conditions else [*conditions, group]
     graph = Graph()
-    graph.add_node(Node(name="generator", kind="generator", position=POSITION,
-                        columns=columns, options=options,
-                        description="a GAN that learns to generate these columns"))
+    graph.add_node(
+        Node(
+            name="generator",
+            kind="generator",
+            position=POSITION,
+            columns=columns,
+            options=options,
+            description="a GAN that learns to generate these columns",
+        )
+    )
     return graph

@@ -59,8 +59,9 @@ class TrainOutcome:
 Evaluate = Callable[[nn.Module], dict[str, Any]]
 
 
-def seeded_modules(seed: int, device: str, build: Callable[[], tuple[nn.Module, nn.Module]]
-                   ) -> tuple[nn.Module, nn.Module]:
+def seeded_modules(
+    seed: int, device: str, build: Callable[[], tuple[nn.Module, nn.Module]]
+) -> tuple[nn.Module, nn.Module]:
     """Build (generator, critic) with weights that depend on the seed only."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -68,9 +69,19 @@ def seeded_modules(seed: int, device: str, build: Callable[[], tuple[nn.Module, 
     return gen.to(device), critic.to(device)
 
 
-def train(gen: nn.Module, critic: nn.Module, real: torch.Tensor, cond: torch.Tensor | None,
-          objective: str, config: TrainConfig, evaluate: Evaluate, *, seed: int,
-          progress: ProgressCallback, cancel: CancelToken) -> TrainOutcome:
+def train(
+    gen: nn.Module,
+    critic: nn.Module,
+    real: torch.Tensor,
+    cond: torch.Tensor | None,
+    objective: str,
+    config: TrainConfig,
+    evaluate: Evaluate,
+    *,
+    seed: int,
+    progress: ProgressCallback,
+    cancel: CancelToken,
+) -> TrainOutcome:
     """Train in place and return the best checkpoint (as CPU numpy arrays)."""
     device = real.device
     rng = torch.Generator(device=device)
@@ -84,8 +95,7 @@ def train(gen: nn.Module, critic: nn.Module, real: torch.Tensor, cond: torch.Ten
     def draw() -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor, torch.Tensor | None]:
         idx = torch.randint(n, (batch,), device=device, generator=rng)
         z = torch.randn(batch, latent, device=device, generator=rng)
-        u = (torch.rand(batch, noise_width, device=device, generator=rng)
-             if noise_width else None)
+        u = torch.rand(batch, noise_width, device=device, generator=rng) if noise_width else None
         return real[idx], None if cond is None else cond[idx], z, u
 
     average = copy.deepcopy(gen).eval()  # the generator that is evaluated and kept
@@ -103,11 +113,11 @@ def train(gen: nn.Module, critic: nn.Module, real: torch.Tensor, cond: torch.Ten
             real_b, cond_b, z, u = draw()
             with torch.no_grad():
                 fake = gen_step(z, cond_b, u)
-            loss_d = critic_loss(objective, critic_step(real_b, cond_b),
-                                 critic_step(fake, cond_b))
+            loss_d = critic_loss(objective, critic_step(real_b, cond_b), critic_step(fake, cond_b))
             if objective == "wgan-gp":
                 loss_d = loss_d + config.gp_weight * gradient_penalty(
-                    critic, real_b, fake, cond_b, rng)
+                    critic, real_b, fake, cond_b, rng
+                )
             opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             opt_d.step()
@@ -128,10 +138,16 @@ def train(gen: nn.Module, critic: nn.Module, real: torch.Tensor, cond: torch.Ten
         if checking:
             with torch.no_grad():
                 quality = evaluate(average)
-            values.update({k: quality[k] for k in ("c2st_auc", "max_ks", "max_tv",
-                                                    "correlation_gap") if k in quality})
-            outcome.history.append({"step": step, "seconds": time.perf_counter() - started,
-                                    **values})
+            values.update(
+                {
+                    k: quality[k]
+                    for k in ("c2st_auc", "max_ks", "max_tv", "correlation_gap")
+                    if k in quality
+                }
+            )
+            outcome.history.append(
+                {"step": step, "seconds": time.perf_counter() - started, **values}
+            )
             if quality["c2st_auc"] < best_auc:
                 best_auc, since_best = quality["c2st_auc"], 0
                 outcome.best_quality, outcome.best_step = quality, step

@@ -49,29 +49,45 @@ def log_reference(x: torch.Tensor, continuous: torch.Tensor) -> torch.Tensor:
     return -(x[:, continuous] ** 2).sum(dim=1) / (2 * REFERENCE_SD**2)
 
 
-def reference_rows(n: int, width: int, continuous: torch.Tensor,
-                   discrete_spans: list[tuple[int, int]], rng: torch.Generator) -> torch.Tensor:
+def reference_rows(
+    n: int,
+    width: int,
+    continuous: torch.Tensor,
+    discrete_spans: list[tuple[int, int]],
+    rng: torch.Generator,
+) -> torch.Tensor:
     x = torch.zeros(n, width, device=continuous.device)
     if continuous.numel():
         x[:, continuous] = REFERENCE_SD * torch.randn(
-            n, continuous.numel(), device=x.device, generator=rng)
+            n, continuous.numel(), device=x.device, generator=rng
+        )
     for a, b in discrete_spans:
         level = torch.randint(b - a, (n,), device=x.device, generator=rng)
         x[:, a:b] = one_hot(level, b - a).float()
     return x
 
 
-def fit_typicality(critic: nn.Module, real: torch.Tensor, cond: torch.Tensor | None,
-                   continuous: list[int], discrete_spans: list[tuple[int, int]], *, steps: int,
-                   batch_size: int, seed: int, cancel: CancelToken) -> TypicalityCritic:
+def fit_typicality(
+    critic: nn.Module,
+    real: torch.Tensor,
+    cond: torch.Tensor | None,
+    continuous: list[int],
+    discrete_spans: list[tuple[int, int]],
+    *,
+    steps: int,
+    batch_size: int,
+    seed: int,
+    cancel: CancelToken,
+) -> TypicalityCritic:
     """Fine-tune the (trained) critic into a TypicalityCritic by NCE, in place."""
     device = real.device
     model = TypicalityCritic(critic, continuous).to(device)
     rng = torch.Generator(device=device)
     rng.manual_seed(seed)
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
-    labels = torch.cat([torch.ones(batch_size, device=device),
-                        torch.zeros(batch_size, device=device)])
+    labels = torch.cat(
+        [torch.ones(batch_size, device=device), torch.zeros(batch_size, device=device)]
+    )
     for _ in range(steps):
         cancel.raise_if_cancelled()
         idx = torch.randint(real.shape[0], (batch_size,), device=device, generator=rng)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
 from safetensors.numpy import load, save
 from torch import nn
 
@@ -21,7 +22,7 @@ def to_bytes(state: dict[str, np.ndarray]) -> bytes:
 def from_bytes(blob: bytes, what: str) -> dict[str, np.ndarray]:
     try:
         return load(blob)
-    except Exception as exc:  # safetensors raises its own error types for bad headers
+    except SafetensorError as exc:
         raise EngineError(f"the saved {what} weights are damaged: {exc}") from exc
 
 

@@ -136,13 +136,14 @@ def exact_loss(built: Built, x: torch.Tensor, y: torch.Tensor, tracker: Tracker)
     model, likelihood = built.model, built.likelihood
     model.train()
     likelihood.train()
-    eye = torch.eye(len(y), dtype=x.dtype, device=x.device)
 
     def loss() -> torch.Tensor:
         with gpytorch.settings.lazily_evaluate_kernels(False):
             K = model.covar_module(x).to_dense()
         noise = likelihood.noise.reshape(-1)[0] + tracker.jitter
-        value = _GaussianNLL.apply(K + noise * eye, y - model.mean_module(x))
+        K = K.clone()  # no N×N identity: the noise goes onto the diagonal in place
+        K.diagonal().add_(noise)
+        value = _GaussianNLL.apply(K, y - model.mean_module(x))
         for _, module, prior, closure, _ in model.named_priors():
             value = value - prior.log_prob(closure(module)).sum()
         return value / len(y)

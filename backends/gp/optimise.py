@@ -11,9 +11,10 @@ to change.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import torch
@@ -54,14 +55,16 @@ class Tracker:
             self._last_report = now
             self.progress(Progress(self.step, self.total, stage, {"loss": loss, "stage": stage}))
 
-    def numerics(self):
+    @contextlib.contextmanager
+    def numerics(self) -> Iterator[None]:
         """gpytorch settings for one loss evaluation: Cholesky always (never CG,
         whose answers are approximate), with the current jitter."""
-        stack = gsettings.max_cholesky_size(10**9)
         jitter = max(self.jitter, FIRST_JITTER)
-        return _Both(
-            stack, gsettings.cholesky_jitter(float_value=jitter * 100, double_value=jitter)
-        )
+        with (
+            gsettings.max_cholesky_size(10**9),
+            gsettings.cholesky_jitter(float_value=jitter * 100, double_value=jitter),
+        ):
+            yield
 
     def raise_jitter(self, stage: str, reason: str) -> None:
         new = max(self.jitter * 10, FIRST_JITTER)
@@ -77,19 +80,6 @@ class Tracker:
             "(standardised units) and the best parameters so far restored"
         )
         self.jitter = new
-
-
-class _Both:
-    def __init__(self, *contexts) -> None:
-        self.contexts = contexts
-
-    def __enter__(self) -> None:
-        for c in self.contexts:
-            c.__enter__()
-
-    def __exit__(self, *exc) -> None:
-        for c in reversed(self.contexts):
-            c.__exit__(*exc)
 
 
 class _Snapshot:

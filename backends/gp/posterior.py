@@ -47,18 +47,19 @@ class ExactPosterior:
             K = model.covar_module(x).to_dense()
             resid = y - model.mean_module(x)
         n = len(y)
-        self.jitter_added = 0.0
-        eye = torch.eye(n, dtype=K.dtype, device=K.device)
         self.jitter_added = jitter  # what the fit added, so that both use the same matrix
-        L, info = torch.linalg.cholesky_ex(K + (self.noise + jitter) * eye)
+        K.diagonal().add_(self.noise + jitter)  # in place: no second N×N matrix
+        L, info = torch.linalg.cholesky_ex(K)
         while int(info) != 0:
-            self.jitter_added = max(self.jitter_added * 10, 1e-8)
-            if self.jitter_added > 1e-2:
+            step = max(self.jitter_added * 10, 1e-8)
+            if step > 1e-2:
                 raise EngineError(
                     "the kernel matrix is not positive definite even with a jitter "
                     "of 1e-2; add noise (options.noise) or a 'white' kernel term"
                 )
-            L, info = torch.linalg.cholesky_ex(K + (self.noise + self.jitter_added) * eye)
+            K.diagonal().add_(step - self.jitter_added)
+            self.jitter_added = step
+            L, info = torch.linalg.cholesky_ex(K)
         self.L = L
         self.alpha = torch.cholesky_solve(resid.unsqueeze(-1), L).squeeze(-1)
         self.log_marginal = float(

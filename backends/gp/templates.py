@@ -46,6 +46,35 @@ def _observed_name(target: str) -> str:
     return name
 
 
+# The classic composite kernel of a seasonal time series (Rasmussen & Williams 5.4.3,
+# Mauna Loa CO2), on a time axis in years: a long smooth trend, a yearly cycle that
+# may change shape slowly, and medium-term irregularities.
+TREND_SEASONAL_KERNEL: dict[str, Any] = {
+    "op": "sum",
+    "terms": [
+        {"kind": "rbf", "name": "trend", "init": {"lengthscale": 50.0, "outputscale": 2500.0}},
+        {
+            "op": "product",
+            "name": "seasonal",
+            "init": {"outputscale": 4.0},
+            "terms": [
+                {
+                    "kind": "periodic",
+                    "init": {"period": 1.0, "lengthscale": 1.0},
+                    "fixed": ["period"],
+                },
+                {"kind": "rbf", "name": "decay", "init": {"lengthscale": 90.0}},
+            ],
+        },
+        {
+            "kind": "rq",
+            "name": "medium",
+            "init": {"lengthscale": 1.0, "alpha": 1.0, "outputscale": 0.5},
+        },
+    ],
+}
+
+
 def gp_graph(
     table: ColumnTable,
     target: str,

@@ -91,7 +91,7 @@ def _node_problems(graph: Graph, node: Node, table: ColumnTable | None) -> list[
         out.append(
             Problem(f"{node.name!r} is the name of a function; rename the node", node.id, "name")
         )
-    if node.kind in ("stochastic", "observed"):
+    if node.kind == "stochastic" or (node.kind == "observed" and not _reads_other_engine(graph, node)):
         out += _distribution_problems(node)
     if node.kind == "deterministic" and not (node.expression or "").strip():
         out.append(Problem("the expression is empty", node.id, "expression"))
@@ -108,6 +108,16 @@ def _node_problems(graph: Graph, node: Node, table: ColumnTable | None) -> list[
         out += _column_problems(graph, node, table)
     out += _expression_problems(graph, node)
     return out
+
+
+def _reads_other_engine(graph: Graph, node: Node) -> bool:
+    """An observed node whose parameter is a GP's f is that GP's likelihood: the GP
+    engine checks it (backends.gp.spec), since its noise lives in the GP node."""
+    used: set[str] = set()
+    for expr in deps.parsed_fields(node).values():
+        if isinstance(expr, Expression):
+            used |= expr.names
+    return any(n.kind not in SAMPLED_KINDS and n.name in used for n in graph.nodes.values())
 
 
 def _distribution_problems(node: Node) -> list[Problem]:
@@ -268,7 +278,10 @@ def _edge_warnings(graph: Graph) -> list[Problem]:
     out = []
     for edge_id in deps.unused_edges(graph):
         edge = graph.edges[edge_id]
-        if edge.source in graph.nodes and edge.target in graph.nodes:
+        target = graph.nodes.get(edge.target)
+        if target is not None and target.kind not in SAMPLED_KINDS:
+            continue  # a GP or generator node takes its inputs from its options, not expressions
+        if edge.source in graph.nodes and target is not None:
             source = graph.nodes[edge.source].name
             out.append(
                 Problem(

@@ -9,8 +9,13 @@ from backends.graph.model import Graph
 from backends.runtime import ColumnTable
 
 SMALL_NET = {"hidden": [64, 64], "latent_size": 8}
-FAST = {"batch_size": 128, "quality_every": 100, "quality_rows": 300, "patience": 0,
-        "typicality_steps": 200}
+FAST = {
+    "batch_size": 128,
+    "quality_every": 100,
+    "quality_rows": 300,
+    "patience": 0,
+    "typicality_steps": 200,
+}
 
 
 def mixture_table(n: int = 1500, seed: int = 0) -> tuple[ColumnTable, np.ndarray]:
@@ -31,7 +36,8 @@ def mixed_table(n: int = 1200, seed: int = 0) -> ColumnTable:
     size = rng.normal(10.0, 2.0, size=n)
     return ColumnTable(
         {"colour": np.array(colour, dtype=object), "flag": flag, "count": count, "size": size},
-        {"colour": "categorical", "flag": "boolean", "count": "integer", "size": "numeric"})
+        {"colour": "categorical", "flag": "boolean", "count": "integer", "size": "numeric"},
+    )
 
 
 def generator_graph(table: ColumnTable, **options) -> Graph:

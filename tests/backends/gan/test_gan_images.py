@@ -12,21 +12,26 @@ from backends.gan.pngs import read_folder, read_png, write_png
 from backends.graph.model import Graph, Node
 from backends.runtime import ColumnTable, EngineError
 
-TINY = {"steps": 40, "batch_size": 64, "quality_every": 20, "quality_rows": 200,
-        "patience": 0}
+TINY = {"steps": 40, "batch_size": 64, "quality_every": 20, "quality_rows": 200, "patience": 0}
 
 
 def _image_graph(image: dict) -> Graph:
     graph = Graph()
-    graph.add_node(Node(name="digits", kind="generator",
-                        options={"image": image, "hidden": [32], "latent_size": 8}))
+    graph.add_node(
+        Node(
+            name="digits",
+            kind="generator",
+            options={"image": image, "hidden": [32], "latent_size": 8},
+        )
+    )
     return graph
 
 
 @pytest.fixture(scope="module")
 def digits_fit():
-    return engine.run(_image_graph({"source": "digits"}), ColumnTable({}, {}), TINY,
-                      device="cpu", seed=0)
+    return engine.run(
+        _image_graph({"source": "digits"}), ColumnTable({}, {}), TINY, device="cpu", seed=0
+    )
 
 
 def test_digits_gan_samples_images_and_reports_class_mix(digits_fit):
@@ -45,8 +50,9 @@ def test_digits_result_round_trips(digits_fit):
     state = digits_fit.to_state()
     state.meta = json.loads(json.dumps(state.meta))
     loaded = engine.load_result(state)
-    np.testing.assert_array_equal(loaded.sample_images(5, seed=3),
-                                  digits_fit.sample_images(5, seed=3))
+    np.testing.assert_array_equal(
+        loaded.sample_images(5, seed=3), digits_fit.sample_images(5, seed=3)
+    )
     X = digits_fit.sample_images(4, seed=0).reshape(4, -1)
     np.testing.assert_array_equal(loaded.predict(X)[0], digits_fit.predict(X)[0])
     walk = loaded.interpolate(1, 2, steps=4)
@@ -62,9 +68,13 @@ def test_png_folder_is_read_and_resized(tmp_path):
         write_png(tmp_path / f"im{i:03d}.png", image)
     np.testing.assert_allclose(read_png(tmp_path / "im000.png"), originals[0], atol=1 / 255)
     assert read_folder(str(tmp_path)).shape == (70, 20, 20)
-    result = engine.run(_image_graph({"source": "folder", "path": str(tmp_path), "size": 16}),
-                        ColumnTable({}, {}), {**TINY, "steps": 2, "batch_size": 32},
-                        device="cpu", seed=0)
+    result = engine.run(
+        _image_graph({"source": "folder", "path": str(tmp_path), "size": 16}),
+        ColumnTable({}, {}),
+        {**TINY, "steps": 2, "batch_size": 32},
+        device="cpu",
+        seed=0,
+    )
     assert result.sample_images(2).shape == (2, 16, 16)
 
 

@@ -41,17 +41,20 @@ def _problems(table: ColumnTable, **options) -> list[str]:
     return [p.describe(graph) for p in generator_problems(graph, table)]
 
 
-@pytest.mark.parametrize(("options", "expected"), [
-    ({"columns": ["nope"]}, "generator.columns: column 'nope' is not in the table"),
-    ({"columns": []}, "choose at least one column"),
-    ({"latent_size": 0}, "options.latent_size: must be a whole number from 1 to 1024"),
-    ({"hidden": [64, "wide"]}, "options.hidden: must be a list of 1 to 8 layer widths"),
-    ({"objective": "magic"}, "options.objective: objective 'magic' is not one of"),
-    ({"conditions": ["size"]}, "column 'size' cannot be both generated and a condition"),
-    ({"target": "nope"}, "options.target: the target 'nope' is not one of the generated"),
-    ({"laten_size": 8}, "options.laten_size: unknown option"),
-    ({"image": {"source": "webcam"}}, "options.image.source: image source 'webcam'"),
-])
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"columns": ["nope"]}, "generator.columns: column 'nope' is not in the table"),
+        ({"columns": []}, "choose at least one column"),
+        ({"latent_size": 0}, "options.latent_size: must be a whole number from 1 to 1024"),
+        ({"hidden": [64, "wide"]}, "options.hidden: must be a list of 1 to 8 layer widths"),
+        ({"objective": "magic"}, "options.objective: objective 'magic' is not one of"),
+        ({"conditions": ["size"]}, "column 'size' cannot be both generated and a condition"),
+        ({"target": "nope"}, "options.target: the target 'nope' is not one of the generated"),
+        ({"laten_size": 8}, "options.laten_size: unknown option"),
+        ({"image": {"source": "webcam"}}, "options.image.source: image source 'webcam'"),
+    ],
+)
 def test_bad_node_settings_name_the_node_and_field(options, expected):
     problems = _problems(mixed_table(50), **options)
     assert any(expected in p for p in problems), problems
@@ -61,8 +64,10 @@ def test_nan_and_single_value_columns_are_named_with_the_row():
     table = mixed_table(50)
     size = table["size"].copy()
     size[7] = np.nan
-    bad = ColumnTable({**table.columns, "size": size, "same": np.full(50, 2.0)},
-                      {**table.types, "same": "numeric"})
+    bad = ColumnTable(
+        {**table.columns, "size": size, "same": np.full(50, 2.0)},
+        {**table.types, "same": "numeric"},
+    )
     problems = _problems(bad, columns=["size", "same", "colour"])
     assert any("column 'size' has 1 missing values (first at row 7)" in p for p in problems)
     assert any("column 'same' has only one value" in p for p in problems)
@@ -74,8 +79,10 @@ def test_missing_category_and_text_columns_are_refused():
     table = mixed_table(50)
     colour = table["colour"].copy()
     colour[3] = None
-    bad = ColumnTable({**table.columns, "colour": colour, "note": np.array(["x"] * 50, object)},
-                      {**table.types, "note": "text"})
+    bad = ColumnTable(
+        {**table.columns, "colour": colour, "note": np.array(["x"] * 50, object)},
+        {**table.types, "note": "text"},
+    )
     problems = _problems(bad, columns=["colour", "note"])
     assert any("'colour' has 1 missing values (first at row 3)" in p for p in problems)
     assert any("column 'note' is text" in p for p in problems)
@@ -105,3 +112,11 @@ def test_engine_is_registered_and_quick_settings_are_valid():
     assert module is engine and suggest_engine(gan(mixed_table(20), inputs=["size"])) == "gan"
     values = apply_settings(engine.SETTINGS, engine.QUICK_SETTINGS)
     assert values["steps"] == 300 and values["batch_size"] == 128
+
+
+def test_template_group_becomes_a_condition():
+    table = mixed_table(50)
+    spec = gan_spec_from_graph(gan(table, inputs=["size", "count"], group="colour"), table)
+    assert spec.columns == ("size", "count") and spec.conditions == ("colour",)
+    spec = gan_spec_from_graph(gan(table, target="size", inputs=["colour"], group="colour"), table)
+    assert spec.conditions == ("colour",)

@@ -15,10 +15,12 @@ def mixture_fit():
     table, centres = mixture_table()
     graph = generator_graph(table)
     records: list[Progress] = []
-    trained = engine.run(graph, table, {**FAST, "steps": 500}, device="cpu", seed=3,
-                         progress=records.append)
-    untrained = engine.run(graph, table, {**FAST, "steps": 1, "quality_every": 1},
-                           device="cpu", seed=3)
+    trained = engine.run(
+        graph, table, {**FAST, "steps": 500}, device="cpu", seed=3, progress=records.append
+    )
+    untrained = engine.run(
+        graph, table, {**FAST, "steps": 1, "quality_every": 1}, device="cpu", seed=3
+    )
     return trained, untrained, centres, records
 
 
@@ -51,10 +53,20 @@ def test_progress_reports_losses_and_quality(mixture_fit):
     assert trained.summary()["best_step"] == best.step  # kept by quality, not by loss
 
 
+def test_critic_finds_rows_between_modes_less_typical(mixture_fit):
+    result, _, centres, _ = mixture_fit
+    assert result.input_names == ["x", "y"] and result.target == "typicality"
+    on_modes = centres + 0.1
+    between = np.array([[0.0, 0.0], [0.0, 3.0], [3.0, 0.0], [-3.0, 0.0]])
+    typical, atypical = result.predict(on_modes)[0], result.predict(between)[0]
+    assert typical.min() > atypical.max(), (typical, atypical)
+    share = result.typicality(on_modes)
+    assert np.all((share >= 0) & (share <= 1)) and share.min() > 0.2
+
+
 def test_categorical_columns_take_only_valid_levels_in_the_right_shares():
     table = mixed_table()
-    result = engine.run(generator_graph(table), table, {**FAST, "steps": 400}, device="cpu",
-                        seed=1)
+    result = engine.run(generator_graph(table), table, {**FAST, "steps": 400}, device="cpu", seed=1)
     rows = result.sample(4000, seed=2)
     assert set(rows["colour"]) <= {"red", "green", "blue"}
     shares = {c: np.mean(rows["colour"] == c) for c in ("red", "green", "blue")}
@@ -84,8 +96,15 @@ def test_cancel_stops_the_run():
             token.cancel()
 
     with pytest.raises(RunCancelled):
-        engine.run(generator_graph(table), table, {**FAST, "steps": 100_000, "quality_every": 1000},
-                   device="cpu", seed=0, progress=stop_at_step_5, cancel=token)
+        engine.run(
+            generator_graph(table),
+            table,
+            {**FAST, "steps": 100_000, "quality_every": 1000},
+            device="cpu",
+            seed=0,
+            progress=stop_at_step_5,
+            cancel=token,
+        )
 
 
 def test_fewer_rows_than_a_batch_is_refused():

@@ -172,3 +172,30 @@ def test_a_graph_written_by_hand_may_keep_target_and_likelihood_in_the_options()
         result.input_names == ["x1"]
         and "matern32_1.lengthscale[x1]" in result.summary()["hyperparameters"]
     )
+
+
+@pytest.mark.parametrize(
+    ("method", "likelihood"),
+    [("svgp", "gaussian"), ("deep", "gaussian"), ("auto", "bernoulli"), ("auto", "poisson")],
+)
+def test_variational_results_round_trip_exactly(method, likelihood):
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0, 3, 60)
+    y = {
+        "gaussian": np.sin(x) + rng.normal(0, 0.1, 60),
+        "bernoulli": (x > 1.5).astype(float),
+        "poisson": rng.poisson(np.exp(np.sin(x))).astype(float),
+    }[likelihood]
+    table = table_of({"x": x, "y": y})
+    settings = {"method": method, "steps": 5, "inducing_points": 8, "batch_size": 32}
+    result = engine.run(
+        graph_for(table, "y", ["x"], likelihood=likelihood), table, settings, device="cpu"
+    )
+    state = result.to_state()
+    loaded = engine.load_result(
+        type(state)(meta=json.loads(json.dumps(state.meta)), arrays=dict(state.arrays))
+    )
+    grid = np.linspace(0, 3, 7)
+    for a, b in zip(result.predict(grid), loaded.predict(grid), strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(result.sample_mean(grid, 4), loaded.sample_mean(grid, 4))

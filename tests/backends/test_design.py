@@ -1,0 +1,47 @@
+"""Table rows as a result's X: the same level codes the engines were fitted with."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from backends.design import design_matrix
+from backends.runtime import ColumnTable, EngineError
+
+
+class FakeResult:
+    def __init__(self, inputs: list[str], levels: dict[str, list[str]] | None = None) -> None:
+        self.input_names, self.target, self._levels = inputs, "y", levels or {}
+
+    def summary(self) -> dict:
+        return {"levels": self._levels}
+
+
+TABLE = ColumnTable(
+    {"x": np.array([1.5, np.nan, 3.0]), "g": np.array([2.0, 1.0, 2.0]),
+     "school": np.array(["b", "a", None], dtype=object), "y": np.array([1.0, 2.0, 3.0])},
+    {"x": "numeric", "g": "integer", "school": "categorical", "y": "numeric"},
+)
+
+
+def test_numeric_group_codes_match_the_table_codes_engines_use() -> None:
+    codes, levels = TABLE.codes("g")
+    design = design_matrix(FakeResult(["g"], {"g": levels}), TABLE)
+    np.testing.assert_array_equal(design.X[:, 0], codes)
+    assert levels == ["1.0", "2.0"]
+
+
+def test_categorical_columns_become_level_codes_and_missing_rows_are_marked() -> None:
+    design = design_matrix(FakeResult(["x", "school"]), TABLE)
+    np.testing.assert_array_equal(design.X[:, 1], [1.0, 0.0, np.nan])
+    assert design.complete.tolist() == [True, False, False]
+    np.testing.assert_array_equal(design.y, [1.0, 2.0, 3.0])
+    with pytest.raises(EngineError, match="row 2 has a missing value"):
+        design.row(1)
+    with pytest.raises(EngineError, match="row 9 does not exist"):
+        design.row(8)
+
+
+def test_a_missing_input_column_is_named() -> None:
+    with pytest.raises(EngineError, match="no column 'age'"):
+        design_matrix(FakeResult(["age"]), TABLE)
