@@ -84,6 +84,21 @@ def write_normal_sample() -> None:
 
 CUSTOM_GRAPHS = {"eight-schools": eight_schools_graph, "mauna-loa": mauna_loa_graph}
 
+# What the kidiq example's report prints: an invented organisation using the model
+# to offer extra reading support, so that the letter shows every section filled in.
+KIDIQ_REPORT = {
+    "organisation": "Example County Early Learning Service (an invented organisation)",
+    "contact": "review@early-learning.example, or 0100 000 000 on weekdays",
+    "purpose": "to decide which children are offered extra reading support before school",
+    "outcome_name": "expected test score at age 3",
+    "labels": {"mom_iq": "mother's IQ score", "mom_hs": "mother finished high school (1 = yes)"},
+    "decision": {"threshold": 80, "direction": "below", "positive": "offered extra support",
+                 "negative": "not offered extra support"},
+    "actionable": [{"feature": "mom_hs", "lower": 0, "upper": 1, "step": 1}],
+    "significance": "Children offered support get two extra sessions a week for a year.",
+    "consequences": "Not being offered support now does not prevent a later referral by a teacher.",
+}
+
 
 def build(example: Example) -> Path:
     dataset = read_table(DATA / example.data)
@@ -94,6 +109,8 @@ def build(example: Example) -> Path:
         project.set_graph(make_template(example.template, dataset.column_table(),
                                         target=example.target, inputs=list(example.inputs),
                                         group=example.group))
+    if example.file == "kidiq.wbproj":
+        project.update_settings(report=KIDIQ_REPORT)
     out = EXAMPLES / example.file
     save_project(project, out)
     return out

@@ -29,10 +29,12 @@ from workbench.project import (
 )
 from backends.graph.validate import errors_of
 from workbench.project.checks import model_errors, model_problems
+from workbench.report.errors import ReportError
 from backends.templates import available_templates, make_template
 
-SUBCOMMANDS = ("open", "new", "validate", "info", "run", "summary", "predict", "sample")
-BAD_INPUT = (DataError, ProjectFileError, EngineError, GraphError, FileNotFoundError)
+SUBCOMMANDS = ("open", "new", "validate", "info", "run", "summary", "predict", "sample", "explain",
+               "report")
+BAD_INPUT = (DataError, ProjectFileError, EngineError, GraphError, FileNotFoundError, ReportError)
 
 
 class UsageError(ValueError):
@@ -116,6 +118,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--run", help="a run id (default: the latest finished GAN run)")
     p.set_defaults(handler=cmd_sample)
+
+    p = sub.add_parser("explain", help="why the model predicts what it does for one row")
+    p.add_argument("project", type=Path)
+    p.add_argument("--row", type=int, required=True, help="the row, numbered from 1")
+    p.add_argument("--level", type=float, default=0.9)
+    p.add_argument("--run", help="a run id (default: the latest finished run)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_explain)
+
+    p = sub.add_parser("report", help="export an explanation report (HTML or PDF)")
+    p.add_argument("project", type=Path)
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--row", type=int, help="the decision to explain: a row, numbered from 1")
+    which.add_argument("--model", action="store_true", help="a model report (no person)")
+    p.add_argument("-o", "--out", type=Path, required=True, help="OUT.html or OUT.pdf")
+    p.add_argument("--level", type=float, default=0.9)
+    p.add_argument("--run", help="a run id (default: the latest finished run)")
+    p.set_defaults(handler=cmd_report)
     return parser
 
 
@@ -364,6 +384,39 @@ def cmd_sample(args: argparse.Namespace) -> int:
     rows = record.result().sample(args.n, seed=args.seed)
     pd.DataFrame(rows).to_csv(args.out, index=False)
     print(f"wrote {args.n} generated rows to {args.out}")
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from workbench.report import explain_row_json
+
+    project = load_project(args.project)
+    record = explain_row_json(project, args.row, run_id=args.run, level=args.level)
+    if args.json:
+        print(json.dumps(record, indent=2))
+        return 0
+    prediction = record["prediction"]
+    print(f"row {record['row']}: {prediction['mean']:.4g} "
+          f"({prediction['level']:.0%} interval {prediction['lower']:.4g} to {prediction['upper']:.4g});"
+          f" average prediction {record['base_value']:.4g}")
+    ranked = sorted(record["attributions"].items(), key=lambda kv: -abs(kv[1]["value"]))
+    for feature, a in ranked:
+        print(f"  {feature:<24} {a['value']:+.4g}  ({a['lower']:+.4g} to {a['upper']:+.4g})")
+    for option in record.get("counterfactuals") or []:
+        changes = ", ".join(f"{k} from {v['from']:.4g} to {v['to']:.4g}"
+                            for k, v in option["changes"].items())
+        print(f"  would change the decision: {changes} (probability {option['probability']:.0%})")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from workbench.report import export_report
+
+    project = load_project(args.project)
+    record = export_report(project, args.out, row=args.row, run_id=args.run, level=args.level,
+                           kind="model" if args.model else "decision")
+    save_project(project, args.project)  # the audit trail of exported reports
+    print(f"wrote {args.out} (sha256 {record.sha256[:12]}…), recorded in {args.project.name}")
     return 0
 
 

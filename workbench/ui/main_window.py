@@ -34,6 +34,7 @@ from backends.graph.validate import errors_of
 from workbench.ui.commands import SetDatasetCommand
 from workbench.ui.data.columns_panel import ColumnsPanel
 from workbench.ui.data.table_model import DataFrameModel
+from workbench.ui.report_dialog import ReportDialog
 from workbench.ui.canvas import ModelEditor, templates_menu
 from workbench.ui.results.runs_panel import RunsPanel
 from workbench.ui.run.run_panel import RunPanel
@@ -93,6 +94,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self._action(file_menu, "&Save", self.save, QKeySequence.StandardKey.Save)
         self._action(file_menu, "Save &As…", self.save_as_dialog, QKeySequence.StandardKey.SaveAs)
+        file_menu.addSeparator()
+        self._action(file_menu, "&Export Report…", self.export_report_dialog, "Ctrl+E")
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         edit_menu = self.menuBar().addMenu("&Edit")
@@ -212,6 +215,15 @@ class MainWindow(QMainWindow):
             self.columns_panel.set_dataset(dataset)  # put the combo box back
             return
         self.undo_stack.push(SetDatasetCommand(self.project, converted, f"Make {column} {new_type}"))
+
+    def export_report_dialog(self) -> None:
+        """The report of the row selected in the data view (or of row 1)."""
+        if self.project.latest_run() is None:
+            self.show_error("No results to report", "Run the model first: a report explains "
+                            "the results of the latest finished run.")
+            return
+        index = self.table_view.currentIndex()
+        ReportDialog(self.project, self, row=index.row() + 1 if index.isValid() else 1).exec()
 
     def save(self) -> bool:
         if self.project.path is None:

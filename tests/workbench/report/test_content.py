@@ -1,0 +1,78 @@
+"""What the report says in each situation: counterfactuals, fairness, fingerprints."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from workbench.project import Project
+from workbench.report import ReportError, build_content, read_settings, render_html
+from workbench.report.provenance import model_hash, run_hash
+
+
+def test_counterfactual_sections(project: Project) -> None:
+    content = build_content(project, row=1, options=None)
+    person = content["person"]
+    record = content["explanation"]
+    rule = record["decision_rule"]
+    assert person["counterfactual_status"] in ("found", "none-found")
+    for option in record["counterfactuals"]:
+        assert set(option["changes"]) == {"mom_iq"}  # the only actionable input
+        before = record["prediction"]["mean"] <= rule["threshold"]
+        assert (option["prediction"] <= rule["threshold"]) != before
+    project.settings.report = {"decision": {"threshold": 80, "direction": "below"}}
+    assert build_content(project, row=1)["person"]["counterfactual_status"] == "no-actionable"
+    project.settings.report = {}
+    content = build_content(project, row=1, options=None)
+    assert content["person"]["counterfactual_status"] == "no-rule"
+    assert content["person"]["decision"] is None
+    assert "not compared with a threshold" in render_html(content)
+
+
+def test_labels_and_unused_columns_are_named(project: Project) -> None:
+    html = render_html(build_content(project, row=1))
+    assert "mother's IQ score" in html.replace("&#39;", "'")
+    project.dataset.frame["postcode"] = "AB1"
+    project.dataset.types["postcode"] = "text"
+    project.dataset._table_cache = None
+    content = build_content(project, row=1)
+    assert content["person"]["data_not_used"] == ["postcode"]
+
+
+def test_fairness_section(project: Project) -> None:
+    annex = build_content(project, kind="model")["annex"]
+    fairness = annex["fairness"]
+    assert fairness["column"] == "mom_hs" and fairness["used"]
+    assert [g["group"] for g in fairness["groups"]] == ["0", "1"]
+    assert sum(g["n"] for g in fairness["groups"]) == fairness["rows"] == 434
+    project.settings.report = {}
+    assert build_content(project, kind="model")["annex"]["fairness"] is None
+
+
+def test_fingerprints(project: Project) -> None:
+    graph = project.graph.to_dict()
+    reordered = json.loads(json.dumps({k: graph[k] for k in reversed(list(graph))}))
+    assert model_hash(graph) == model_hash(reordered)
+    graph["nodes"][0]["name"] = "a_different_name"
+    assert model_hash(graph) != model_hash(reordered)
+    record = project.latest_run()
+    before = run_hash(record)
+    record.state.arrays["draws"] = record.state.arrays["draws"].copy()
+    record.state.arrays["draws"][0, 0, 0] += 1.0
+    assert run_hash(record) != before
+
+
+def test_settings_are_checked() -> None:
+    settings = read_settings({"decision": {"threshold": 0.5, "label": "approved"},
+                              "actionable": ["income", {"feature": "age", "lower": 18}]},
+                             ["income", "age"])
+    assert settings.decision.positive == "approved"
+    assert settings.decision.negative == "not approved"
+    assert [a.feature for a in settings.actionable] == ["income", "age"]
+    with pytest.raises(ReportError, match="'organisation' must be text"):
+        read_settings({"organisation": 3}, [])
+    with pytest.raises(ReportError, match=r"actionable\[0\]"):
+        read_settings({"actionable": [{"lower": 1}]}, [])
+    with pytest.raises(ReportError, match="'decision.threshold' must be a number"):
+        read_settings({"decision": {"threshold": "high"}}, [])

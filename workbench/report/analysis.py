@@ -1,0 +1,213 @@
+"""The numbers behind a report: one row's explanation record, global importance,
+calibration and group outcome rates — computed from a run through the result
+interface only (backends.explain), so every engine gets the same report.
+
+Every random choice has a fixed seed, so the report and ``explain_row_json``
+for the same row give the same numbers (a test holds them to equality).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from backends.design import Design, design_matrix
+from backends.explain import (
+    calibration,
+    explain_rows,
+    explanation_record,
+    find_counterfactuals,
+    summarise_background,
+)
+from backends.explain.attributions import Attributions
+from backends.runtime import CancelToken, EngineError
+from workbench.project import Project, RunRecord
+from workbench.report.errors import ReportError
+from workbench.report.settings import ReportSettings, read_settings
+
+BACKGROUND_ROWS = 100
+IMPORTANCE_ROWS = 100  # rows behind global importance; exact response-scale cost grows with it
+CHECK_ROWS = 2000  # rows used for calibration and group rates (a fixed random sample beyond)
+CALIBRATION_LEVELS = (0.5, 0.8, 0.9, 0.95)
+MAX_GROUPS = 10
+SEED = 0
+
+
+def finished_run(project: Project, run_id: str | None) -> RunRecord:
+    """The run to report on: the given one, or the newest finished run."""
+    if run_id:
+        try:
+            record = project.run_by_id(run_id)
+        except KeyError as exc:
+            raise ReportError(f"there is no run {run_id!r} in this project") from exc
+        if record.status != "finished":
+            raise ReportError(f"run {run_id[:8]} {record.status}: it has no results to report")
+        return record
+    record = project.latest_run()
+    if record is None:
+        raise ReportError("the project holds no finished run; run the model first")
+    return record
+
+
+def project_settings(project: Project) -> ReportSettings:
+    columns = project.dataset.columns if project.dataset is not None else []
+    return read_settings(project.settings.report, columns)
+
+
+@dataclass
+class RunData:
+    """A run's result and the project's table as its X (built once per report)."""
+
+    record: RunRecord
+    result: Any
+    design: Design
+    complete: np.ndarray  # indices of rows with every input present
+
+    def background(self) -> tuple[np.ndarray, np.ndarray]:
+        return summarise_background(self.design.X[self.complete], size=BACKGROUND_ROWS, seed=SEED)
+
+    def sample(self, size: int, need_target: bool = False) -> np.ndarray:
+        rows = self.complete
+        if need_target and self.design.y is not None:
+            rows = rows[np.isfinite(self.design.y[rows])]
+        if len(rows) <= size:
+            return rows
+        return np.sort(np.random.default_rng(SEED).choice(rows, size=size, replace=False))
+
+
+def run_data(project: Project, record: RunRecord) -> RunData:
+    if project.dataset is None:
+        raise ReportError("the project has no data table")
+    result = record.result()
+    try:
+        design = design_matrix(result, project.dataset.column_table())
+    except EngineError as exc:
+        raise ReportError(f"the table no longer fits run {record.id[:8]}: {exc}") from exc
+    complete = np.flatnonzero(design.complete)
+    if len(complete) == 0:
+        raise ReportError("no row of the table has every input of the model")
+    return RunData(record, result, design, complete)
+
+
+def attribution_scale(result: Any) -> str:
+    """"response" (the prediction itself) for models linear on a logit or log link,
+    so that the person reads effects on the probability or count, not on log-odds;
+    "link" otherwise — the same numbers, by the cheap exact route, when the link is
+    the identity."""
+    terms = result.linear_terms() if hasattr(result, "linear_terms") else None
+    return "response" if terms is not None and terms["link"] != "identity" else "link"
+
+
+def binary_target(data: RunData) -> bool:
+    """Whether the target holds only 0 and 1 (a classifier: predictions are probabilities)."""
+    y = data.design.y
+    if y is None:
+        return False
+    known = y[np.isfinite(y)]
+    return len(known) > 0 and bool(np.all((known == 0) | (known == 1)))
+
+
+def row_index(data: RunData, row: int) -> int:
+    """The 0-based index of table row ``row`` (rows are numbered from 1, as on screen)."""
+    n = len(data.design.X)
+    if isinstance(row, bool) or not isinstance(row, int | np.integer):
+        raise ReportError(f"the row must be a whole number, got {row!r}")
+    if not 1 <= row <= n:
+        raise ReportError(f"row {row} does not exist: the table has rows 1 to {n}")
+    if not data.design.complete[row - 1]:
+        missing = [name for name, v in zip(data.result.input_names, data.design.X[row - 1],
+                                           strict=True) if not np.isfinite(v)]
+        raise ReportError(f"row {row} has no value for {', '.join(missing)}, an input of the "
+                          "model, so the model made no prediction for it")
+    return row - 1
+
+
+def explain_one_row(data: RunData, row: int, level: float, settings: ReportSettings,
+                    cancel: CancelToken | None = None) -> dict[str, Any]:
+    """The explanation record (schema workbench.explanation/1) of table row ``row``."""
+    index = row_index(data, row)
+    x = data.design.X[index : index + 1]
+    background, weights = data.background()
+    attributions = explain_rows(data.result, x, background, weights=weights, level=level,
+                                seed=SEED, scale=attribution_scale(data.result), cancel=cancel)
+    rule = settings.decision.rule if settings.decision else None
+    counterfactuals = None
+    names = list(data.result.input_names)
+    usable = [a for a in settings.actionable
+              if a.feature in names and a.feature != settings.protected]
+    if rule is not None and usable:
+        counterfactuals = find_counterfactuals(data.result, x[0], rule, usable,
+                                               scales=background.std(axis=0), seed=SEED,
+                                               cancel=cancel)
+    return explanation_record(data.result, attributions, 0, row=row,
+                              counterfactuals=counterfactuals, rule=rule)
+
+
+def explain_sample(data: RunData, level: float, cancel: CancelToken | None = None
+                   ) -> tuple[np.ndarray, Attributions]:
+    """Attributions of a fixed random sample of rows, for the global views."""
+    rows = data.sample(IMPORTANCE_ROWS)
+    background, weights = data.background()
+    a = explain_rows(data.result, data.design.X[rows], background, weights=weights, level=level,
+                     seed=SEED, scale=attribution_scale(data.result), cancel=cancel)
+    return rows, a
+
+
+def calibration_check(data: RunData, level: float) -> dict[str, Any] | None:
+    """Coverage of the predictive intervals on the rows the model was fitted to.
+
+    This is a posterior predictive check, not a held-out test (the run used every
+    row); the report says so.
+    """
+    if data.design.y is None:
+        return None
+    rows = data.sample(CHECK_ROWS, need_target=True)
+    if len(rows) == 0:
+        return None
+    levels = tuple(sorted({*CALIBRATION_LEVELS, float(level)}))
+    out = calibration(data.result, data.design.X[rows], data.design.y[rows], levels=levels,
+                      seed=SEED)
+    out["pit"].pop("values")  # one number per row: not for a report
+    out["rows_total"] = int(len(data.complete))
+    return out
+
+
+def group_rates(project: Project, data: RunData, column: str,
+                settings: ReportSettings) -> dict[str, Any]:
+    """Predicted (and observed) outcomes per group of the protected column."""
+    rows = data.sample(CHECK_ROWS)
+    mean = np.asarray(data.result.predict(data.design.X[rows])[0], dtype=float)
+    labels = _group_labels(project.dataset.frame[column].to_numpy()[rows])
+    y = data.design.y[rows] if data.design.y is not None else None
+    rule = settings.decision.rule if settings.decision else None
+    groups = []
+    for label in sorted(set(labels), key=str):
+        inside = labels == label
+        entry: dict[str, Any] = {"group": str(label), "n": int(inside.sum()),
+                                 "mean_prediction": float(mean[inside].mean())}
+        if y is not None and np.isfinite(y[inside]).any():
+            entry["mean_observed"] = float(np.nanmean(y[inside]))
+        if rule is not None:
+            entry["positive_rate"] = float(np.mean(rule.positive(mean[inside])))
+            if "mean_observed" in entry:
+                known = np.isfinite(y[inside])
+                entry["observed_positive_rate"] = float(np.mean(rule.positive(y[inside][known])))
+        groups.append(entry)
+    return {"column": column, "rows": int(len(rows)), "groups": groups}
+
+
+def _group_labels(values: np.ndarray) -> np.ndarray:
+    """Few distinct values: one group each; a many-valued number: below / from its median."""
+    present = [v for v in values if v is not None and v == v]
+    distinct = set(map(str, present))
+    numeric = all(isinstance(v, int | float | np.integer | np.floating) for v in present)
+    if len(distinct) <= MAX_GROUPS or not numeric:
+        return np.array(["(missing)" if v is None or v != v else str(v) for v in values],
+                        dtype=object)
+    median = float(np.median(np.asarray(present, dtype=float)))
+    return np.array([
+        "(missing)" if v is None or v != v
+        else f"below {median:g}" if float(v) < median else f"{median:g} or more"
+        for v in values], dtype=object)

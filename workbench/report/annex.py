@@ -1,0 +1,232 @@
+"""Layer 2 of a report, the technical annex — and, on its own, the model report.
+
+For a reader who wants to check the work: the drawn model and its statements,
+the engine and its settings, the run's own diagnostics, how often its intervals
+held the truth, which inputs matter overall, the fairness view of a designated
+column, and fingerprints of data, model and run.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from backends.explain import global_importance
+from backends.graph.formulas import formulas
+from backends.graph.model import Graph, GraphError
+from backends.runtime import CancelToken
+from workbench import __version__
+from workbench.project import Project
+from workbench.report import analysis, gates, provenance
+from workbench.report.figures import interval_bars, model_figure
+from workbench.report.settings import ReportSettings
+from workbench.report.words import percent
+
+ENGINE_NAMES = {
+    "mcmc": "Bayesian model fitted by Markov chain Monte Carlo (emcee ensemble sampler)",
+    "gp": "Gaussian process (GPyTorch)",
+    "gan": "Generative adversarial network (PyTorch)",
+}
+PARAMETER_COLUMNS = ("mean", "sd", "hdi_3%", "hdi_97%", "ess_bulk", "r_hat")
+
+
+def tech(value: Any) -> str:
+    """A number for the technical tables: four significant digits."""
+    if isinstance(value, bool) or value is None:
+        return {True: "yes", False: "no", None: "–"}[value]
+    if isinstance(value, int | np.integer):
+        return f"{int(value):,}"
+    if isinstance(value, float | np.floating):
+        return f"{value:.4g}" if math.isfinite(value) else "not available"
+    return str(value)
+
+
+def graph_statements(graph: dict[str, Any]) -> list[str]:
+    try:
+        return formulas(Graph.from_dict(graph))
+    except GraphError as exc:
+        return [f"(the model cannot be written out: {exc})"]
+
+
+def build_annex(project: Project, data: analysis.RunData, settings: ReportSettings,
+                level: float, cancel: CancelToken | None = None,
+                explanation: dict[str, Any] | None = None) -> dict[str, Any]:
+    record, result = data.record, data.result
+    summary = record.summary
+    graph = provenance.run_graph(project, record)
+    rows, attributions = analysis.explain_sample(data, level, cancel)
+    typical = float(np.median(np.abs(attributions.values).sum(axis=1)))
+    gates.check_additivity(attributions.additivity_error, [typical],
+                           float(np.median(np.abs(attributions.output))), "the sample of rows")
+    importance = global_importance(attributions)
+    annex: dict[str, Any] = {
+        "model": {
+            "figure": model_figure(graph),
+            "statements": graph_statements(graph),
+            "descriptions": [(n["name"], n["description"]) for n in graph.get("nodes", [])
+                             if n.get("description")],
+            "target": result.target,
+            "inputs": list(result.input_names),
+        },
+        "engine": {
+            "name": ENGINE_NAMES.get(record.engine, record.engine),
+            "settings": [(k, tech(v)) for k, v in sorted(record.settings.items())],
+            "seed": record.seed,
+            "device": record.device,
+            "run_id": record.id,
+            "started": record.started,
+            "finished": record.finished,
+            "message": record.message,
+        },
+        "diagnostics": _diagnostics(summary),
+        "explanation": None if explanation is None else _explanation_facts(explanation),
+        "importance": {
+            "rows": len(rows),
+            "method": attributions.method,
+            "table": [{"feature": i["feature"], "mean_abs": tech(i["mean_abs"]),
+                       "lower": tech(i["lower"]), "upper": tech(i["upper"])} for i in importance],
+            "figure": interval_bars(
+                [{"label": i["feature"], "value": i["mean_abs"], "lower": i["lower"],
+                  "upper": i["upper"]} for i in importance],
+                signed=False, axis_label=f"average size of the effect on {result.target}"),
+        },
+        "calibration": _calibration(data, level),
+        "fairness": None if settings.protected is None else _fairness(
+            project, data, settings, importance, explanation),
+        "provenance": _provenance(project, data, graph),
+        "settings_notes": _settings_notes(settings, result),
+    }
+    return annex
+
+
+def _diagnostics(summary: dict[str, Any]) -> dict[str, Any]:
+    parameters = [
+        {"name": name, **{c: tech(row.get(c)) for c in PARAMETER_COLUMNS}}
+        for name, row in (summary.get("parameters") or {}).items()
+    ]
+    metrics = []
+    for name, value in (summary.get("metrics") or {}).items():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            metrics.append((name, tech(value)))
+    hyper = [(k, tech(v)) for k, v in (summary.get("hyperparameters") or {}).items()
+             if isinstance(v, int | float)]
+    return {
+        "converged": summary.get("converged"),
+        "warnings": [str(w) for w in summary.get("warnings", [])],
+        "parameters": parameters,
+        "parameter_columns": PARAMETER_COLUMNS,
+        "metrics": metrics,
+        "hyperparameters": hyper,
+        "facts": [(k, tech(summary[k])) for k in ("ensembles", "walkers", "steps", "burn_in",
+                                                  "thin", "draws_per_ensemble", "acceptance",
+                                                  "rows", "dropped_rows") if k in summary],
+    }
+
+
+def _explanation_facts(e: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        ("Method", e["method"]),
+        ("Scale on which the factors add up", e["scale"]),
+        ("Average prediction (base value)", tech(e["base_value"])),
+        ("Explained value for this row", tech(e["explained_value"])),
+        ("Additivity error (this row)", tech(e["additivity_error"])),
+        ("Largest additivity error over all draws", tech(e["additivity_error_all_draws"])),
+        ("Largest sampling error of a factor", tech(e["mc_error"])),
+        ("Largest error from the finite number of draws", tech(e["draws_error"])),
+        ("Posterior draws used", tech(e["n_draws"])),
+        ("Intervals settled (tolerance met)", tech(e["converged"])),
+    ] + [("Note", n) for n in e["notes"]]
+
+
+def _calibration(data: analysis.RunData, level: float) -> dict[str, Any] | None:
+    calib = analysis.calibration_check(data, level)
+    if calib is None:
+        return None
+    at_level = next(c for c in calib["coverage"] if abs(c["level"] - level) < 1e-9)
+    sample = calib["n"] < calib["rows_total"]
+    sentence = (
+        f"On {'a random sample of ' if sample else ''}{calib['n']} rows of the data the model "
+        f"was fitted to, the {percent(level)} prediction intervals contained the actual value "
+        f"{at_level['covered']} times ({percent(at_level['coverage'])}). This is a check on "
+        "the fitted data (a posterior predictive check), not on new cases: on new cases the "
+        "intervals can only do worse."
+    )
+    return {
+        "sentence": sentence,
+        "n": calib["n"],
+        "table": [{"level": percent(c["level"]), "covered": c["covered"],
+                   "coverage": percent(c["coverage"]),
+                   "expected": f"{percent(c['level'])} ± {percent(2 * c['nominal_se'])}",
+                   "width": tech(c["mean_width"])} for c in calib["coverage"]],
+        "ks_distance": tech(calib["pit"]["ks_distance"]),
+        "ks_pvalue": tech(calib["pit"]["ks_pvalue"]),
+    }
+
+
+def _fairness(project: Project, data: analysis.RunData, settings: ReportSettings,
+              importance: list[dict[str, Any]], explanation: dict[str, Any] | None
+              ) -> dict[str, Any]:
+    column = settings.protected
+    used = column in data.result.input_names
+    rank = next((i + 1 for i, entry in enumerate(importance) if entry["feature"] == column), None)
+    entry = next((e for e in importance if e["feature"] == column), None)
+    rates = analysis.group_rates(project, data, column, settings)
+    row_effect = None
+    if explanation is not None and column in explanation["attributions"]:
+        a = explanation["attributions"][column]
+        row_effect = {"value": tech(a["value"]), "lower": tech(a["lower"]),
+                      "upper": tech(a["upper"])}
+    return {
+        "column": column,
+        "used": used,
+        "rank": rank,
+        "n_inputs": len(importance),
+        "importance": None if entry is None else {k: tech(entry[k]) for k in ("mean_abs", "lower",
+                                                                            "upper")},
+        "row_effect": row_effect,
+        "rows": rates["rows"],
+        "groups": [_group_row(g) for g in rates["groups"]],
+        "has_rule": settings.decision is not None,
+        "positive_label": settings.decision.positive if settings.decision else "",
+    }
+
+
+def _group_row(group: dict[str, Any]) -> dict[str, Any]:
+    out = {"group": group["group"], "n": group["n"]}
+    for key in ("mean_prediction", "mean_observed"):
+        if key in group:
+            out[key] = tech(group[key])
+    for key in ("positive_rate", "observed_positive_rate"):
+        if key in group:
+            out[key] = percent(group[key])
+    return out
+
+
+def _provenance(project: Project, data: analysis.RunData, graph: dict[str, Any]
+                ) -> list[tuple[str, str]]:
+    source = project.dataset.source
+    return [
+        ("Data file", source.name),
+        ("Data file SHA-256", source.sha256),
+        ("Rows in the table", f"{project.dataset.n_rows:,}"),
+        ("Rows with every input of the model", f"{len(data.complete):,}"),
+        ("Model fingerprint (SHA-256 of the model as canonical JSON)",
+         provenance.model_hash(graph)),
+        ("Run fingerprint (SHA-256 of the run record and its arrays)",
+         provenance.run_hash(data.record)),
+        ("Run", data.record.id),
+        ("Program", f"Workbench {__version__}"),
+    ]
+
+
+def _settings_notes(settings: ReportSettings, result: Any) -> list[str]:
+    names = set(result.input_names)
+    notes = [f"The column {a.feature!r} is listed as one a person can change, but the model "
+             "does not use it, so no change to it was searched for."
+             for a in settings.actionable if a.feature not in names]
+    if settings.protected and settings.protected in {a.feature for a in settings.actionable}:
+        notes.append(f"The protected column {settings.protected!r} is never proposed as a "
+                     "change, though it is listed as changeable.")
+    return notes
