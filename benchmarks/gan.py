@@ -37,8 +37,10 @@ from backends.gan.tabular import split_rows
 from backends.gan.templates import gan
 from backends.runtime import ColumnTable
 
-DATA = (Path(__file__).resolve().parents[2]
-        / "shared/datasets/posteriordb/earnings-logearn_height/data.json")
+DATA = (
+    Path(__file__).resolve().parents[2]
+    / "shared/datasets/posteriordb/earnings-logearn_height/data.json"
+)
 CTGAN_PYTHON = Path("/work/peers/ctgan/bin/python")
 COLUMNS = ["earn", "height", "male"]
 TYPES = {"earn": "numeric", "height": "integer", "male": "boolean"}
@@ -62,23 +64,40 @@ def load_table() -> ColumnTable:
 
 
 def ours_step_ms(table: ColumnTable, device: str, batch: int, threads: int) -> float:
-    settings = {"steps": 300, "batch_size": batch, "quality_every": 10**6, "patience": 0,
-                "typicality_steps": 1, "cpu_threads": threads}
+    settings = {
+        "steps": 300,
+        "batch_size": batch,
+        "quality_every": 10**6,
+        "patience": 0,
+        "typicality_steps": 1,
+        "cpu_threads": threads,
+    }
     result = engine.run(gan(table, inputs=COLUMNS), table, settings, device=device, seed=0)
     return 1000 * result.info["seconds"] / result.info["steps_run"]
 
 
 def ours_time_to_quality(table: ColumnTable, device: str, threads: int, seed: int) -> dict:
-    settings = {"steps": 5000, "batch_size": 500, "quality_every": 100, "patience": 0,
-                "target_auc": 0.7, "cpu_threads": threads, "typicality_steps": 1}
+    settings = {
+        "steps": 5000,
+        "batch_size": 500,
+        "quality_every": 25,
+        "patience": 0,
+        "target_auc": 0.7,
+        "cpu_threads": threads,
+        "typicality_steps": 1,
+    }
     result = engine.run(gan(table, inputs=COLUMNS), table, settings, device=device, seed=seed)
     hit = next((h for h in result.info["history"] if h["c2st_auc"] <= 0.7), None)
-    return {"seconds": hit["seconds"] if hit else None, "step": hit["step"] if hit else None,
-            "best_auc": result.info["quality"]["c2st_auc"]}
+    return {
+        "seconds": hit["seconds"] if hit else None,
+        "step": hit["step"] if hit else None,
+        "best_auc": result.info["quality"]["c2st_auc"],
+    }
 
 
-def ctgan_fit(train: dict, hold_matrix: np.ndarray, encoder: TableEncoder, epochs: int,
-              threads: int) -> tuple[float, float]:
+def ctgan_fit(
+    train: dict, hold_matrix: np.ndarray, encoder: TableEncoder, epochs: int, threads: int
+) -> tuple[float, float]:
     """(training seconds, two-sample AUC of CTGAN's samples on the held-out rows)."""
     import pandas as pd
 
@@ -88,8 +107,20 @@ def ctgan_fit(train: dict, hold_matrix: np.ndarray, encoder: TableEncoder, epoch
         frame["male"] = frame["male"].astype(int).astype(str)
         frame.to_csv(train_csv, index=False)
         done = subprocess.run(
-            [str(CTGAN_PYTHON), "-c", CTGAN_SCRIPT, str(train_csv), str(out_csv), str(epochs),
-             str(threads), str(len(hold_matrix))], capture_output=True, text=True, check=True)
+            [
+                str(CTGAN_PYTHON),
+                "-c",
+                CTGAN_SCRIPT,
+                str(train_csv),
+                str(out_csv),
+                str(epochs),
+                str(threads),
+                str(len(hold_matrix)),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         seconds = float(done.stdout.strip().splitlines()[-1])
         fake = pd.read_csv(out_csv)
     columns = {c: fake[c].to_numpy(dtype=np.float64) for c in COLUMNS}
@@ -108,18 +139,29 @@ def main() -> None:
     for device in devices:
         for batch in (500, 512):
             times = [ours_step_ms(table, device, batch, args.threads) for _ in range(args.repeats)]
-            print(f"ours  {device:4s} batch {batch}: {statistics.median(times):.2f} ms/step "
-                  f"(median of {args.repeats})")
-        runs = [ours_time_to_quality(table, device, args.threads, seed) for seed in
-                range(args.repeats)]
+            print(
+                f"ours  {device:4s} batch {batch}: {statistics.median(times):.2f} ms/step "
+                f"(median of {args.repeats})"
+            )
+        runs = [
+            ours_time_to_quality(table, device, args.threads, seed) for seed in range(args.repeats)
+        ]
         hits = [r["seconds"] for r in runs if r["seconds"] is not None]
-        print(f"ours  {device:4s} time to AUC<=0.7: "
-              + (f"{statistics.median(hits):.1f} s (median; reached in {len(hits)}/"
-                 f"{len(runs)} runs; steps {[r['step'] for r in runs]})" if hits else
-                 f"not reached in 5000 steps (best AUCs {[r['best_auc'] for r in runs]})"))
+        print(
+            f"ours  {device:4s} time to AUC<=0.7: "
+            + (
+                f"{statistics.median(hits):.1f} s (median; reached in {len(hits)}/"
+                f"{len(runs)} runs; steps {[r['step'] for r in runs]})"
+                if hits
+                else f"not reached in 5000 steps (best AUCs {[r['best_auc'] for r in runs]})"
+            )
+        )
     if args.no_ctgan or not CTGAN_PYTHON.exists():
-        print("CTGAN: skipped (no venv at /work/peers/ctgan)" if not args.no_ctgan else
-              "CTGAN: skipped (--no-ctgan)")
+        print(
+            "CTGAN: skipped (no venv at /work/peers/ctgan)"
+            if not args.no_ctgan
+            else "CTGAN: skipped (--no-ctgan)"
+        )
         return
     train_rows, hold_rows = split_rows(table.n_rows, 0.2, 2000, 500, 0)
     train = {c: table[c][train_rows] for c in COLUMNS}
@@ -128,12 +170,16 @@ def main() -> None:
     hold_matrix = encoder.encode(hold, 1)
     steps_per_epoch = max(len(train_rows) // 500, 1)
     for epochs in (10, 30, 100, 300):
-        fits = [ctgan_fit(train, hold_matrix, encoder, epochs, args.threads)
-                for _ in range(args.repeats)]
+        fits = [
+            ctgan_fit(train, hold_matrix, encoder, epochs, args.threads)
+            for _ in range(args.repeats)
+        ]
         seconds = statistics.median(f[0] for f in fits)
         auc = statistics.median(f[1] for f in fits)
-        print(f"CTGAN cpu  {epochs:3d} epochs: {seconds:.1f} s, "
-              f"{1000 * seconds / (epochs * steps_per_epoch):.2f} ms/step, AUC {auc:.3f}")
+        print(
+            f"CTGAN cpu  {epochs:3d} epochs: {seconds:.1f} s, "
+            f"{1000 * seconds / (epochs * steps_per_epoch):.2f} ms/step, AUC {auc:.3f}"
+        )
         if auc <= 0.7:
             print(f"CTGAN cpu  time to AUC<=0.7: {seconds:.1f} s ({epochs} epochs)")
             return

@@ -38,9 +38,18 @@ class ImageGenerator(nn.Module):
         channels = base
         for _ in range(int(math.log2(size)) - 1):
             out = max(channels // 2, 8)
-            layers += [nn.ReLU(), nn.ConvTranspose2d(channels, out, 4, 2, 1)]
+            layers += [
+                nn.BatchNorm2d(channels),
+                nn.ReLU(),
+                nn.ConvTranspose2d(channels, out, 4, 2, 1),
+            ]
             channels = out
-        layers += [nn.ReLU(), nn.Conv2d(channels, 1, 3, padding=1), nn.Tanh()]
+        layers += [
+            nn.BatchNorm2d(channels),
+            nn.ReLU(),
+            nn.Conv2d(channels, 1, 3, padding=1),
+            nn.Tanh(),
+        ]
         self.body = nn.Sequential(*layers)
 
     def forward(

@@ -173,6 +173,8 @@ def _update_average(average: nn.Module, gen: nn.Module, decay: float) -> None:
     with torch.no_grad():
         for kept, current in zip(average.parameters(), gen.parameters(), strict=True):
             kept.lerp_(current, 1.0 - decay)
+        for kept, current in zip(average.buffers(), gen.buffers(), strict=True):
+            kept.copy_(current)  # batch-norm statistics: the latest, not averaged
 
 
 def snapshot(module: nn.Module) -> dict[str, np.ndarray]:
