@@ -381,8 +381,12 @@ def cmd_sample(args: argparse.Namespace) -> int:
     record = _chosen_run(project, args.run, args.project, engine="gan")
     if record.engine != "gan":
         raise UsageError(f"run {record.id[:8]} is a {record.engine} run; sampling needs a GAN run")
-    rows = record.result().sample(args.n, seed=args.seed)
-    pd.DataFrame(rows).to_csv(args.out, index=False)
+    frame = pd.DataFrame(record.result().sample(args.n, seed=args.seed))
+    types = project.dataset.types if project.dataset is not None else {}
+    for column in frame.columns:  # write whole numbers as the table holds them
+        if types.get(column) in ("integer", "boolean"):
+            frame[column] = frame[column].round().astype("Int64")
+    frame.to_csv(args.out, index=False)
     print(f"wrote {args.n} generated rows to {args.out}")
     return 0
 

@@ -17,7 +17,7 @@ from backends.explain import explain_rows, global_importance, summarise_backgrou
 from backends.runtime import ColumnTable
 from workbench.project import RunRecord
 
-GRID_POINTS = 200
+GRID_POINTS = 1000
 EXPLAINED_ROWS = 200
 BACKGROUND_ROWS = 100
 
@@ -52,7 +52,7 @@ def compute_predictions(record: RunRecord, table: ColumnTable, level: float = 0.
 def _grid_band(result: Any, x: np.ndarray, level: float) -> dict[str, np.ndarray]:
     """The GP picture: mean with predictive (and, where known, credible) band over x."""
     span = x.max() - x.min()
-    xs = np.linspace(x.min() - 0.05 * span, x.max() + 0.05 * span, GRID_POINTS)
+    xs = np.linspace(x.min() - 0.1 * span, x.max() + 0.1 * span, GRID_POINTS)
     mean, lower, upper = result.predict(xs[:, None], level)
     band = {"x": xs, "mean": np.asarray(mean), "lower": np.asarray(lower), "upper": np.asarray(upper)}
     if hasattr(result, "credible_band"):

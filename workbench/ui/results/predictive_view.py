@@ -57,6 +57,10 @@ class PredictiveView(QWidget):
         else:
             self._draw_predicted_vs_observed(p)
         text = f"Predictions of <b>{p.target}</b> with {level} predictive intervals."
+        if p.grid is not None:
+            text += (f" Light band: where a new observation falls with {level} probability"
+                     + ("; dark band: the same for the function itself." if "f_lower" in p.grid
+                        else "."))
         if p.y is not None:
             inside = float(np.mean((p.y >= p.lower) & (p.y <= p.upper)))
             text += (f" On the {len(p.y)} rows the model was fitted to, {inside:.0%} of the observed "
@@ -70,8 +74,6 @@ class PredictiveView(QWidget):
         upper = pg.PlotDataItem(x, g["upper"], pen=None)
         lower = pg.PlotDataItem(x, g["lower"], pen=None)
         self.plot.addItem(pg.FillBetweenItem(lower, upper, brush=pg.mkBrush(*BAND)))
-        self.plot.plot([], [], pen=None, fillLevel=0, brush=pg.mkBrush(*BAND),
-                       name=f"{p.level:.0%} predictive band")
         if "f_lower" in g:
             f_upper = pg.PlotDataItem(x, g["f_upper"], pen=None)
             f_lower = pg.PlotDataItem(x, g["f_lower"], pen=None)
@@ -82,6 +84,9 @@ class PredictiveView(QWidget):
                            symbolBrush="#333", symbolPen=None, name="data")
         self.plot.setLabel("bottom", p.input_names[0])
         self.plot.setLabel("left", p.target)
+        # the fill items report loose bounds (from the origin), so frame the band ourselves
+        self.plot.setXRange(float(x[0]), float(x[-1]), padding=0.02)
+        self.plot.setYRange(float(np.min(g["lower"])), float(np.max(g["upper"])), padding=0.05)
 
     def _draw_predicted_vs_observed(self, p: Predictions) -> None:
         if p.y is None:

@@ -22,6 +22,7 @@ from workbench.project import Project, RunRecord
 from workbench.ui.results.attributions_view import AttributionsView
 from workbench.ui.results.posterior_view import PosteriorView
 from workbench.ui.results.predictive_view import PredictiveView
+from workbench.ui.results.samples_view import SamplesView
 
 SUMMARY_COLUMNS = ("mean", "sd", "hdi_3%", "hdi_97%", "mcse_mean", "mcse_sd",
                    "ess_bulk", "ess_tail", "r_hat")
@@ -49,6 +50,8 @@ class RunsPanel(QWidget):
         self.views.addTab(self.posterior, "Posterior")
         self.views.addTab(self.predictive, "Predictive")
         self.views.addTab(self.attributions, "Attributions")
+        self.samples = SamplesView()
+        self.views.addTab(self.samples, "Samples")
         self.views.currentChanged.connect(lambda _: self._refresh_heavy_views())
         right = QWidget()
         layout = QVBoxLayout(right)
@@ -85,6 +88,21 @@ class RunsPanel(QWidget):
         verdict = _verdict(record, summary)
         self.verdict.setText(verdict)
         params: dict[str, dict[str, Any]] = summary.get("parameters") or {}
+        if params:
+            self._fill_parameters(params)
+        else:
+            self._fill_figures(summary)
+        draws = record.state.arrays.get("draws") if record.state is not None else None
+        self.posterior.show_draws(draws, list(params) if draws is not None else [])
+        self.views.setTabEnabled(1, draws is not None)
+        self.views.setTabEnabled(4, record.engine == "gan")
+        self._selected = record
+        self._refresh_heavy_views()
+
+    def _fill_parameters(self, params: dict[str, dict[str, Any]]) -> None:
+        """The posterior table (MCMC), values outside the usual thresholds in red."""
+        self.table.setColumnCount(len(SUMMARY_COLUMNS))
+        self.table.setHorizontalHeaderLabels(SUMMARY_COLUMNS)
         self.table.setRowCount(len(params))
         self.table.setVerticalHeaderLabels(list(params))
         for row, values in enumerate(params.values()):
@@ -96,18 +114,30 @@ class RunsPanel(QWidget):
                     item.setForeground(Qt.GlobalColor.red)
                     item.setToolTip(THRESHOLD_HELP[key])
                 self.table.setItem(row, col, item)
-        draws = record.state.arrays.get("draws") if record.state is not None else None
-        self.posterior.show_draws(draws, list(params) if draws is not None else [])
-        self.views.setTabEnabled(1, draws is not None)
-        self._selected = record
-        self._refresh_heavy_views()
+
+    def _fill_figures(self, summary: dict[str, Any]) -> None:
+        """Fitted figures of the other engines: GP hyperparameters, fit and quality metrics."""
+        figures: dict[str, Any] = {}
+        figures.update(summary.get("hyperparameters") or {})
+        if "log_marginal_likelihood" in summary:
+            figures["log marginal likelihood"] = summary["log_marginal_likelihood"]
+        figures.update(summary.get("metrics") or {})
+        self.table.setColumnCount(1)
+        self.table.setHorizontalHeaderLabels(["value"])
+        self.table.setRowCount(len(figures))
+        self.table.setVerticalHeaderLabels(list(figures))
+        for row, value in enumerate(figures.values()):
+            text = f"{value:.4g}" if isinstance(value, int | float) else ("" if value is None else str(value))
+            item = QTableWidgetItem(text)
+            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.table.setItem(row, 0, item)
 
     def _refresh_heavy_views(self) -> None:
         """Predictions and attributions take time: compute them for the visible tab only."""
         record = self._selected if self._selected is not None and self._selected.state else None
         dataset = self._project.dataset if self._project is not None else None
         table = dataset.column_table() if dataset is not None else None
-        for view in (self.predictive, self.attributions):
+        for view in (self.predictive, self.attributions, self.samples):
             if self.views.currentWidget() is view and view.record_shown is not record:
                 view.show_run(record, table)
 

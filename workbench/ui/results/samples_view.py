@@ -1,0 +1,99 @@
+"""What a generator learnt: real against generated marginals, and the two-sample score."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from backends.runtime import ColumnTable
+from workbench.project import RunRecord
+from workbench.ui.results.background import LatestOnly
+
+SAMPLE_ROWS = 5000
+BINS = 40
+REAL, GENERATED = (60, 60, 60, 110), (209, 73, 91, 130)
+
+
+@dataclass
+class Samples:
+    columns: list[str]
+    real: dict[str, np.ndarray]
+    generated: dict[str, np.ndarray]
+    metrics: dict
+
+
+def compute_samples(record: RunRecord, table: ColumnTable) -> Samples:
+    result = record.result()
+    columns = [c for c in result.summary().get("columns", []) if c in table]
+    n = min(SAMPLE_ROWS, table.n_rows)
+    generated = result.sample(n, seed=0)
+    real = {c: table[c] for c in columns}
+    return Samples(columns, real, {c: np.asarray(generated[c]) for c in columns},
+                   result.summary().get("metrics", {}))
+
+
+class SamplesView(QWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self.caption = QLabel()
+        self.caption.setWordWrap(True)
+        self.plots = pg.GraphicsLayoutWidget()
+        self.plots.setBackground("w")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.plots, 1)
+        self.record_shown: RunRecord | None = None
+        self.shown: Samples | None = None
+        self._task = LatestOnly(self)
+        self._task.answered.connect(self._on_task_answered)
+        self._task.failed.connect(lambda message: self.caption.setText(
+            f"Samples are not available for this run: {message}"))
+
+    def show_run(self, record: RunRecord | None, table: ColumnTable | None) -> None:
+        self.record_shown = record
+        self.plots.clear()
+        self.shown = None
+        if record is None or record.engine != "gan" or record.state is None or table is None:
+            self._task.forget()
+            self.caption.setText("Generated samples are shown for GAN runs.")
+            return
+        self.caption.setText("Drawing samples…")
+        self._task.ask(compute_samples, record, table)
+
+    def _on_task_answered(self, samples: Samples) -> None:
+        self.shown = samples
+        auc = samples.metrics.get("c2st_auc")
+        verdict = "" if auc is None else (
+            f" A classifier tells generated rows from held-out real ones with AUC {auc:.2f} "
+            "(0.5: it cannot tell them apart; 1: it always can).")
+        self.caption.setText(f"Real (grey) and generated (red) values of each column.{verdict}")
+        for i, column in enumerate(samples.columns):
+            plot = self.plots.addPlot(row=i // 3, col=i % 3, title=column)
+            real = samples.real[column]
+            generated = samples.generated[column]
+            if real.dtype == object:
+                self._bars(plot, real, generated)
+            else:
+                self._histograms(plot, real.astype(float), generated.astype(float))
+
+    @staticmethod
+    def _histograms(plot: pg.PlotItem, real: np.ndarray, generated: np.ndarray) -> None:
+        real = real[np.isfinite(real)]
+        edges = np.histogram_bin_edges(np.concatenate([real, generated]), bins=BINS)
+        for values, colour in ((real, REAL), (generated, GENERATED)):
+            counts, _ = np.histogram(values, bins=edges, density=True)
+            plot.plot(edges, counts, stepMode="center", fillLevel=0, brush=colour,
+                      pen=pg.mkPen(colour[:3]))
+
+    @staticmethod
+    def _bars(plot: pg.PlotItem, real: np.ndarray, generated: np.ndarray) -> None:
+        levels = sorted({str(v) for v in real if v is not None})
+        for offset, (values, colour) in enumerate(((real, REAL), (generated, GENERATED))):
+            text = np.array([str(v) for v in values if v is not None])
+            shares = [float(np.mean(text == level)) for level in levels]
+            plot.addItem(pg.BarGraphItem(x=np.arange(len(levels)) + 0.4 * offset - 0.2,
+                                         height=shares, width=0.4, brush=colour))
+        plot.getAxis("bottom").setTicks([list(enumerate(levels))])
