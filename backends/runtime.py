@@ -192,7 +192,9 @@ def _coerce_setting(spec: Setting, value: Any) -> Any:
         elif spec.kind == "float":
             coerced = float(value)
         elif spec.kind == "bool":
-            coerced = value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+            coerced = (
+                value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+            )
         else:
             coerced = str(value)
     except (TypeError, ValueError) as exc:

@@ -34,17 +34,42 @@ _GRAPH_ROLES = {
 }
 
 TEMPLATES: dict[str, TemplateInfo] = {
-    **{name: TemplateInfo(name, graph_templates.__name__, builder.__name__,
-                          graph_templates.DESCRIPTIONS[name], _GRAPH_ROLES[name])
-       for name, builder in graph_templates.TEMPLATES.items()},
-    **{t.name: t for t in (
-        TemplateInfo("gp-regression", "backends.gp.templates", "gp_regression",
-                     "f ~ GP(0, RBF) over the inputs, y ~ Normal(f, noise)", ("target", "inputs")),
-        TemplateInfo("gp-classification", "backends.gp.templates", "gp_classification",
-                     "f ~ GP over the inputs, y ~ Bernoulli(sigmoid(f))", ("target", "inputs")),
-        TemplateInfo("gan", "backends.gan.templates", "gan",
-                     "a generator that learns to produce rows like the table's", ("inputs",)),
-    )},
+    **{
+        name: TemplateInfo(
+            name,
+            graph_templates.__name__,
+            builder.__name__,
+            graph_templates.DESCRIPTIONS[name],
+            _GRAPH_ROLES[name],
+        )
+        for name, builder in graph_templates.TEMPLATES.items()
+    },
+    **{
+        t.name: t
+        for t in (
+            TemplateInfo(
+                "gp-regression",
+                "backends.gp.templates",
+                "gp_regression",
+                "f ~ GP(0, RBF) over the inputs, y ~ Normal(f, noise)",
+                ("target", "inputs"),
+            ),
+            TemplateInfo(
+                "gp-classification",
+                "backends.gp.templates",
+                "gp_classification",
+                "f ~ GP over the inputs, y ~ Bernoulli(sigmoid(f))",
+                ("target", "inputs"),
+            ),
+            TemplateInfo(
+                "gan",
+                "backends.gan.templates",
+                "gan",
+                "a generator that learns to produce rows like the table's",
+                ("inputs",),
+            ),
+        )
+    },
 }
 
 
@@ -52,8 +77,13 @@ def available_templates() -> dict[str, str]:
     return {name: info.description for name, info in TEMPLATES.items()}
 
 
-def make_template(name: str, table: ColumnTable, target: str | None = None,
-                  inputs: list[str] | None = None, group: str | None = None) -> Graph:
+def make_template(
+    name: str,
+    table: ColumnTable,
+    target: str | None = None,
+    inputs: list[str] | None = None,
+    group: str | None = None,
+) -> Graph:
     info = TEMPLATES.get(name)
     if info is None:
         raise EngineError(f"unknown template {name!r}; choose one of {', '.join(TEMPLATES)}")

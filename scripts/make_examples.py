@@ -45,27 +45,70 @@ EXAMPLES_TO_BUILD = (
 def eight_schools_graph(dataset) -> Graph:  # noqa: ANN001
     """Rubin's eight schools, non-centred, with each school's known standard error."""
     graph = Graph()
-    schools = graph.add_plate(Plate("schools", over="school", index="school",
-                                    position=(40.0, 130.0), size=(420.0, 110.0)))
+    schools = graph.add_plate(
+        Plate("schools", over="school", index="school", position=(40.0, 130.0), size=(420.0, 110.0))
+    )
     rows = graph.add_plate(Plate("rows", position=(40.0, 290.0), size=(420.0, 130.0)))
     nodes = [
-        Node("mu", "stochastic", distribution="Normal", params={"mu": "0", "sigma": "5"},
-             position=(120.0, 60.0), description="the average effect of coaching"),
-        Node("tau", "stochastic", distribution="HalfCauchy", params={"sigma": "5"},
-             position=(360.0, 60.0), description="how much schools differ"),
-        Node("eta", "stochastic", distribution="Normal", params={"mu": "0", "sigma": "1"},
-             plate=schools.id, position=(150.0, 190.0)),
-        Node("theta", "deterministic", expression="mu + tau * eta", plate=schools.id,
-             position=(340.0, 190.0), description="each school's true effect"),
-        Node("se", "data", columns=["sigma"], plate=rows.id, position=(140.0, 360.0),
-             description="the known standard error of each school's estimate"),
-        Node("y", "observed", distribution="Normal", columns=["y"], plate=rows.id,
-             params={"mu": "theta[school]", "sigma": "se"}, position=(340.0, 360.0)),
+        Node(
+            "mu",
+            "stochastic",
+            distribution="Normal",
+            params={"mu": "0", "sigma": "5"},
+            position=(120.0, 60.0),
+            description="the average effect of coaching",
+        ),
+        Node(
+            "tau",
+            "stochastic",
+            distribution="HalfCauchy",
+            params={"sigma": "5"},
+            position=(360.0, 60.0),
+            description="how much schools differ",
+        ),
+        Node(
+            "eta",
+            "stochastic",
+            distribution="Normal",
+            params={"mu": "0", "sigma": "1"},
+            plate=schools.id,
+            position=(150.0, 190.0),
+        ),
+        Node(
+            "theta",
+            "deterministic",
+            expression="mu + tau * eta",
+            plate=schools.id,
+            position=(340.0, 190.0),
+            description="each school's true effect",
+        ),
+        Node(
+            "se",
+            "data",
+            columns=["sigma"],
+            plate=rows.id,
+            position=(140.0, 360.0),
+            description="the known standard error of each school's estimate",
+        ),
+        Node(
+            "y",
+            "observed",
+            distribution="Normal",
+            columns=["y"],
+            plate=rows.id,
+            params={"mu": "theta[school]", "sigma": "se"},
+            position=(340.0, 360.0),
+        ),
     ]
     for node in nodes:
         graph.add_node(node)
-    for parent, child in (("mu", "theta"), ("tau", "theta"), ("eta", "theta"),
-                          ("theta", "y"), ("se", "y")):
+    for parent, child in (
+        ("mu", "theta"),
+        ("tau", "theta"),
+        ("eta", "theta"),
+        ("theta", "y"),
+        ("se", "y"),
+    ):
         graph.add_edge(Edge(graph.node_by_name(parent).id, graph.node_by_name(child).id))
     return graph
 
@@ -79,7 +122,8 @@ def write_normal_sample() -> None:
     """The classic first example: 100 draws from Normal(10, 2), fixed seed."""
     rng = np.random.default_rng(20261125)
     pd.DataFrame({"y": np.round(rng.normal(10.0, 2.0, 100), 4)}).to_csv(
-        DATA / "normal_sample.csv", index=False)
+        DATA / "normal_sample.csv", index=False
+    )
 
 
 CUSTOM_GRAPHS = {"eight-schools": eight_schools_graph, "mauna-loa": mauna_loa_graph}
@@ -92,8 +136,12 @@ KIDIQ_REPORT = {
     "purpose": "to decide which children are offered extra reading support before school",
     "outcome_name": "expected test score at age 3",
     "labels": {"mom_iq": "mother's IQ score", "mom_hs": "mother finished high school (1 = yes)"},
-    "decision": {"threshold": 80, "direction": "below", "positive": "offered extra support",
-                 "negative": "not offered extra support"},
+    "decision": {
+        "threshold": 80,
+        "direction": "below",
+        "positive": "offered extra support",
+        "negative": "not offered extra support",
+    },
     "actionable": [{"feature": "mom_hs", "lower": 0, "upper": 1, "step": 1}],
     "significance": "Children offered support get two extra sessions a week for a year.",
     "consequences": "Not being offered support now does not prevent a later referral by a teacher.",
@@ -106,9 +154,15 @@ def build(example: Example) -> Path:
     if example.template in CUSTOM_GRAPHS:
         project.set_graph(CUSTOM_GRAPHS[example.template](dataset))
     else:
-        project.set_graph(make_template(example.template, dataset.column_table(),
-                                        target=example.target, inputs=list(example.inputs),
-                                        group=example.group))
+        project.set_graph(
+            make_template(
+                example.template,
+                dataset.column_table(),
+                target=example.target,
+                inputs=list(example.inputs),
+                group=example.group,
+            )
+        )
     if example.file == "kidiq.wbproj":
         project.update_settings(report=KIDIQ_REPORT)
     out = EXAMPLES / example.file

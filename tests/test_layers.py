@@ -43,7 +43,11 @@ def test_backends_import_neither_qt_nor_workbench(path: Path) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    [p for p in python_files("workbench") if "ui" not in p.relative_to(ROOT).parts and p != PDF_PRINTER],
+    [
+        p
+        for p in python_files("workbench")
+        if "ui" not in p.relative_to(ROOT).parts and p != PDF_PRINTER
+    ],
     ids=lambda p: str(p.relative_to(ROOT)),
 )
 def test_application_outside_ui_does_not_import_qt(path: Path) -> None:
@@ -58,6 +62,10 @@ def test_the_check_catches_a_violation(tmp_path: Path) -> None:
 
 
 def test_import_linter_contracts_hold() -> None:
-    result = subprocess.run([str(Path(sys.executable).parent / "lint-imports")], cwd=ROOT,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "lint-imports")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -17,7 +17,9 @@ from typing import Any
 import numpy as np
 
 from backends.graph.model import Graph, GraphError
+from backends.graph.validate import errors_of
 from backends.runtime import CancelToken, EngineError, Progress, RunCancelled
+from backends.templates import available_templates, make_template
 from workbench import __version__
 from workbench.project import (
     DataError,
@@ -27,13 +29,21 @@ from workbench.project import (
     read_table,
     save_project,
 )
-from backends.graph.validate import errors_of
 from workbench.project.checks import model_errors, model_problems
 from workbench.report.errors import ReportError
-from backends.templates import available_templates, make_template
 
-SUBCOMMANDS = ("open", "new", "validate", "info", "run", "summary", "predict", "sample", "explain",
-               "report")
+SUBCOMMANDS = (
+    "open",
+    "new",
+    "validate",
+    "info",
+    "run",
+    "summary",
+    "predict",
+    "sample",
+    "explain",
+    "report",
+)
 BAD_INPUT = (DataError, ProjectFileError, EngineError, GraphError, FileNotFoundError, ReportError)
 
 
@@ -57,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="workbench",
         description="Draw a probabilistic model, fit it, and explain it. "
-                    "Without a subcommand, opens the window (on PROJECT if given).")
+        "Without a subcommand, opens the window (on PROJECT if given).",
+    )
     parser.add_argument("--version", action="version", version=f"workbench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -92,8 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default=None, help="auto, cpu or cuda (default: the project's)")
     p.add_argument("--seed", type=int)
     p.add_argument("--quick", action="store_true", help="small settings for a first look")
-    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                   help="an engine setting, e.g. --set steps=2000 (repeatable)")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an engine setting, e.g. --set steps=2000 (repeatable)",
+    )
     p.add_argument("--json", action="store_true", help="print the run's summary as JSON")
     p.set_defaults(handler=cmd_run)
 
@@ -155,8 +171,15 @@ def cmd_new(args: argparse.Namespace) -> int:
     project = Project(dataset)
     inputs = [c.strip() for c in args.inputs.split(",") if c.strip()]
     if args.template:
-        project.set_graph(make_template(args.template, dataset.column_table(),
-                                        target=args.target, inputs=inputs, group=args.group))
+        project.set_graph(
+            make_template(
+                args.template,
+                dataset.column_table(),
+                target=args.target,
+                inputs=inputs,
+                group=args.group,
+            )
+        )
     elif args.graph:
         project.set_graph(_read_graph_json(args.graph))
     save_project(project, args.out)
@@ -183,9 +206,24 @@ def cmd_validate(args: argparse.Namespace) -> int:
     problems = model_problems(project)
     errors = errors_of(problems)
     if args.json:
-        print(json.dumps({"valid": not errors, "problems": [
-            {"node": p.node, "name": _item_name(project, p.node), "field": p.field,
-             "severity": p.severity, "message": p.message} for p in problems]}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "valid": not errors,
+                    "problems": [
+                        {
+                            "node": p.node,
+                            "name": _item_name(project, p.node),
+                            "field": p.field,
+                            "severity": p.severity,
+                            "message": p.message,
+                        }
+                        for p in problems
+                    ],
+                },
+                indent=2,
+            )
+        )
     else:
         for problem in problems:
             print(f"{problem.severity}: {problem.describe(project.graph)}", file=sys.stderr)
@@ -207,14 +245,19 @@ def cmd_info(args: argparse.Namespace) -> int:
         return 0
     table = info["table"]
     if table:
-        print(f"table: {table['source']['name']}  {table['rows']} rows × {len(table['columns'])} columns")
+        print(
+            f"table: {table['source']['name']}  "
+            f"{table['rows']} rows × {len(table['columns'])} columns"
+        )
         for col in table["columns"]:
             print(f"  {col['name']:<24} {col['type']:<12} missing {col['missing']}")
     else:
         print("table: none")
     model = info["model"]
-    print(f"model: {len(model['nodes'])} nodes, {model['edges']} edges, {len(model['plates'])} plates"
-          f"; suggested engine: {model['suggested_engine']}")
+    print(
+        f"model: {len(model['nodes'])} nodes, {model['edges']} edges, {len(model['plates'])} plates"
+        f"; suggested engine: {model['suggested_engine']}"
+    )
     for node in model["nodes"]:
         print(f"  {node['name']:<24} {node['kind']:<14} {node.get('distribution') or ''}")
     print(f"runs: {len(info['runs'])}")
@@ -232,7 +275,9 @@ def project_info(project: Project) -> dict[str, Any]:
         missing = ds.missing_counts()
         table = {
             "rows": ds.n_rows,
-            "columns": [{"name": c, "type": ds.types[c], "missing": missing[c]} for c in ds.columns],
+            "columns": [
+                {"name": c, "type": ds.types[c], "missing": missing[c]} for c in ds.columns
+            ],
             "source": ds.source.to_dict(),
         }
     graph = project.graph
@@ -240,15 +285,33 @@ def project_info(project: Project) -> dict[str, Any]:
         "path": str(project.path) if project.path else None,
         "table": table,
         "model": {
-            "nodes": [{"id": n.id, "name": n.name, "kind": n.kind, "distribution": n.distribution,
-                       "columns": n.columns} for n in graph.nodes.values()],
+            "nodes": [
+                {
+                    "id": n.id,
+                    "name": n.name,
+                    "kind": n.kind,
+                    "distribution": n.distribution,
+                    "columns": n.columns,
+                }
+                for n in graph.nodes.values()
+            ],
             "edges": len(graph.edges),
             "plates": [{"id": p.id, "name": p.name, "over": p.over} for p in graph.plates.values()],
             "suggested_engine": suggest_engine(graph),
         },
-        "runs": [{"id": r.id, "engine": r.engine, "status": r.status, "seed": r.seed,
-                  "device": r.device, "started": r.started, "finished": r.finished,
-                  "message": r.message} for r in project.runs],
+        "runs": [
+            {
+                "id": r.id,
+                "engine": r.engine,
+                "status": r.status,
+                "seed": r.seed,
+                "device": r.device,
+                "started": r.started,
+                "finished": r.finished,
+                "message": r.message,
+            }
+            for r in project.runs
+        ],
         "reports": len(project.reports),
     }
 
@@ -257,8 +320,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from workbench.runner import execute_plan, prepare_run
 
     project = load_project(args.project)
-    plan = prepare_run(project, engine=args.engine, device=args.device, seed=args.seed,
-                       quick=args.quick, overrides=_parse_settings(args.set))
+    plan = prepare_run(
+        project,
+        engine=args.engine,
+        device=args.device,
+        seed=args.seed,
+        quick=args.quick,
+        overrides=_parse_settings(args.set),
+    )
     cancel = CancelToken()
     printer = ProgressPrinter()
     print(f"running {plan.engine} on {plan.device} (seed {plan.seed})", file=sys.stderr)
@@ -400,15 +469,19 @@ def cmd_explain(args: argparse.Namespace) -> int:
         print(json.dumps(record, indent=2))
         return 0
     prediction = record["prediction"]
-    print(f"row {record['row']}: {prediction['mean']:.4g} "
-          f"({prediction['level']:.0%} interval {prediction['lower']:.4g} to {prediction['upper']:.4g});"
-          f" average prediction {record['base_value']:.4g}")
+    print(
+        f"row {record['row']}: {prediction['mean']:.4g} "
+        f"({prediction['level']:.0%} interval "
+        f"{prediction['lower']:.4g} to {prediction['upper']:.4g});"
+        f" average prediction {record['base_value']:.4g}"
+    )
     ranked = sorted(record["attributions"].items(), key=lambda kv: -abs(kv[1]["value"]))
     for feature, a in ranked:
         print(f"  {feature:<24} {a['value']:+.4g}  ({a['lower']:+.4g} to {a['upper']:+.4g})")
     for option in record.get("counterfactuals") or []:
-        changes = ", ".join(f"{k} from {v['from']:.4g} to {v['to']:.4g}"
-                            for k, v in option["changes"].items())
+        changes = ", ".join(
+            f"{k} from {v['from']:.4g} to {v['to']:.4g}" for k, v in option["changes"].items()
+        )
         print(f"  would change the decision: {changes} (probability {option['probability']:.0%})")
     return 0
 
@@ -417,8 +490,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     from workbench.report import export_report
 
     project = load_project(args.project)
-    record = export_report(project, args.out, row=args.row, run_id=args.run, level=args.level,
-                           kind="model" if args.model else "decision")
+    record = export_report(
+        project,
+        args.out,
+        row=args.row,
+        run_id=args.run,
+        level=args.level,
+        kind="model" if args.model else "decision",
+    )
     save_project(project, args.project)  # the audit trail of exported reports
     print(f"wrote {args.out} (sha256 {record.sha256[:12]}…), recorded in {args.project.name}")
     return 0

@@ -39,9 +39,14 @@ class RunPlan:
     table: ColumnTable
 
 
-def prepare_run(project: Project, engine: str | None = None, device: str | None = None,
-                seed: int | None = None, quick: bool = False,
-                overrides: dict[str, Any] | None = None) -> RunPlan:
+def prepare_run(
+    project: Project,
+    engine: str | None = None,
+    device: str | None = None,
+    seed: int | None = None,
+    quick: bool = False,
+    overrides: dict[str, Any] | None = None,
+) -> RunPlan:
     """Check everything that can be checked up front; raise EngineError naming the problem."""
     if project.dataset is None:
         raise EngineError("the project has no data table; import one first")
@@ -67,19 +72,30 @@ def prepare_run(project: Project, engine: str | None = None, device: str | None 
     )
 
 
-def execute_plan(plan: RunPlan, progress: ProgressCallback = ignore_progress,
-                 cancel: CancelToken | None = None) -> RunRecord:
+def execute_plan(
+    plan: RunPlan, progress: ProgressCallback = ignore_progress, cancel: CancelToken | None = None
+) -> RunRecord:
     """Run the engine. Raises RunCancelled when stopped and EngineError on bad input;
     any other exception is a defect of ours and propagates as it is."""
     started = now_iso()
     began = time.perf_counter()
     result = engine_module(plan.engine).run(
-        plan.graph, plan.table, plan.settings,
-        device=plan.device, seed=plan.seed, progress=progress, cancel=cancel or CancelToken(),
+        plan.graph,
+        plan.table,
+        plan.settings,
+        device=plan.device,
+        seed=plan.seed,
+        progress=progress,
+        cancel=cancel or CancelToken(),
     )
     record = RunRecord(
-        engine=plan.engine, settings=plan.settings, seed=plan.seed, device=plan.device,
-        started=started, finished=now_iso(), status="finished",
+        engine=plan.engine,
+        settings=plan.settings,
+        seed=plan.seed,
+        device=plan.device,
+        started=started,
+        finished=now_iso(),
+        status="finished",
         message=f"took {time.perf_counter() - began:.1f} s",
     )
     record.attach_result(result)
@@ -88,6 +104,13 @@ def execute_plan(plan: RunPlan, progress: ProgressCallback = ignore_progress,
 
 def failed_record(plan: RunPlan, started: str, message: str, status: str = "failed") -> RunRecord:
     """A history entry for a run that did not finish; it holds no result."""
-    return RunRecord(engine=plan.engine, settings=plan.settings, seed=plan.seed,
-                     device=plan.device, started=started, finished=now_iso(),
-                     status=status, message=message)
+    return RunRecord(
+        engine=plan.engine,
+        settings=plan.settings,
+        seed=plan.seed,
+        device=plan.device,
+        started=started,
+        finished=now_iso(),
+        status=status,
+        message=message,
+    )

@@ -350,13 +350,17 @@ class Graph:
         for edge in self.edges.values():
             for end in (edge.source, edge.target):
                 if end not in self.nodes:
-                    problems.append(Problem(f"an edge points at a missing node {end}", None, "edges"))
+                    problems.append(
+                        Problem(f"an edge points at a missing node {end}", None, "edges")
+                    )
         for plate in self.plates.values():
             if plate.parent is not None and plate.parent not in self.plates:
                 problems.append(Problem("its enclosing plate does not exist", plate.id, "parent"))
         if not any(p.field == "edges" for p in problems):
             for nid in sorted(self.cycle_members(), key=self._sort_key):
-                problems.append(Problem("it lies on a cycle; a model must be acyclic", nid, "edges"))
+                problems.append(
+                    Problem("it lies on a cycle; a model must be acyclic", nid, "edges")
+                )
         return problems
 
     # ------------------------------------------------------------------- JSON

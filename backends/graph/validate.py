@@ -91,7 +91,9 @@ def _node_problems(graph: Graph, node: Node, table: ColumnTable | None) -> list[
         out.append(
             Problem(f"{node.name!r} is the name of a function; rename the node", node.id, "name")
         )
-    if node.kind == "stochastic" or (node.kind == "observed" and not _reads_other_engine(graph, node)):
+    if node.kind == "stochastic" or (
+        node.kind == "observed" and not _reads_other_engine(graph, node)
+    ):
         out += _distribution_problems(node)
     if node.kind == "deterministic" and not (node.expression or "").strip():
         out.append(Problem("the expression is empty", node.id, "expression"))

@@ -18,8 +18,12 @@ class FakeResult:
 
 
 TABLE = ColumnTable(
-    {"x": np.array([1.5, np.nan, 3.0]), "g": np.array([2.0, 1.0, 2.0]),
-     "school": np.array(["b", "a", None], dtype=object), "y": np.array([1.0, 2.0, 3.0])},
+    {
+        "x": np.array([1.5, np.nan, 3.0]),
+        "g": np.array([2.0, 1.0, 2.0]),
+        "school": np.array(["b", "a", None], dtype=object),
+        "y": np.array([1.0, 2.0, 3.0]),
+    },
     {"x": "numeric", "g": "integer", "school": "categorical", "y": "numeric"},
 )
 

@@ -37,7 +37,9 @@ def test_opens_the_example_and_shows_its_table(window, example_project: Path) ->
     assert len(window.model_editor.scene.items()) > 6
 
 
-def test_a_failed_open_keeps_the_open_project(window, example_project: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_a_failed_open_keeps_the_open_project(
+    window, example_project: Path, tmp_path: Path
+) -> None:  # noqa: ANN001
     window.open_path(example_project)
     before = window.project
     broken = tmp_path / "broken.wbproj"
@@ -74,7 +76,9 @@ def test_save_as_then_reopen(window, kidiq_csv: Path, tmp_path: Path) -> None:  
     assert load_project(target).dataset.n_rows == 434
 
 
-def test_closing_with_unsaved_changes_asks_and_cancel_keeps_the_window(window, kidiq_csv, monkeypatch) -> None:  # noqa: ANN001, E501
+def test_closing_with_unsaved_changes_asks_and_cancel_keeps_the_window(
+    window, kidiq_csv, monkeypatch
+) -> None:  # noqa: ANN001, E501
     window.import_path(kidiq_csv)
     window.show()
     monkeypatch.setattr(window, "ask_unsaved", lambda: QMessageBox.StandardButton.Cancel)
@@ -88,7 +92,9 @@ def test_a_million_rows_are_shown_without_materialising_cells(window, tmp_path: 
     import pandas as pd
 
     path = tmp_path / "big.parquet"
-    pd.DataFrame({"x": np.arange(1_000_000, dtype=float), "g": ["a", "b"] * 500_000}).to_parquet(path)
+    pd.DataFrame({"x": np.arange(1_000_000, dtype=float), "g": ["a", "b"] * 500_000}).to_parquet(
+        path
+    )
     window.import_path(path)
     model = window.table_view.model()
     assert model.rowCount() == 1_000_000

@@ -36,7 +36,9 @@ def run_and_wait(qtbot, window, quick: bool = True):  # noqa: ANN001, ANN201
     return blocker.args[0]
 
 
-def test_the_classic_normal_example_runs_and_the_table_shows_the_engine_numbers(qtbot, window) -> None:  # noqa: ANN001, E501
+def test_the_classic_normal_example_runs_and_the_table_shows_the_engine_numbers(
+    qtbot, window
+) -> None:  # noqa: ANN001, E501
     record = run_and_wait(qtbot, window)
     assert record.status == "finished", record.message
     summary = record.summary["parameters"]

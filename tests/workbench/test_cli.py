@@ -21,8 +21,19 @@ def run_cli(capsys, *args: str) -> tuple[int, str, str]:  # noqa: ANN001
 
 def test_new_from_template_then_validate_and_info(tmp_path: Path, kidiq_csv: Path, capsys) -> None:  # noqa: ANN001
     out = tmp_path / "kid.wbproj"
-    code, stdout, _ = run_cli(capsys, "new", out, "--data", kidiq_csv, "--template",
-                              "linear-regression", "--target", "kid_score", "--inputs", "mom_iq")
+    code, stdout, _ = run_cli(
+        capsys,
+        "new",
+        out,
+        "--data",
+        kidiq_csv,
+        "--template",
+        "linear-regression",
+        "--target",
+        "kid_score",
+        "--inputs",
+        "mom_iq",
+    )
     assert code == 0 and "434 rows" in stdout
     code, stdout, _ = run_cli(capsys, "validate", out)
     assert code == 0 and "valid" in stdout
@@ -37,7 +48,9 @@ def test_new_from_template_then_validate_and_info(tmp_path: Path, kidiq_csv: Pat
 
 
 def test_new_with_a_hand_written_graph(tmp_path: Path, capsys) -> None:  # noqa: ANN001
-    doc = json.loads((Path(__file__).resolve().parents[2] / "docs" / "example-project.json").read_text())
+    doc = json.loads(
+        (Path(__file__).resolve().parents[2] / "docs" / "example-project.json").read_text()
+    )
     graph = tmp_path / "graph.json"
     graph.write_text(json.dumps(doc["graph"]))
     data = tmp_path / "heights.csv"
@@ -50,7 +63,9 @@ def test_new_with_a_hand_written_graph(tmp_path: Path, capsys) -> None:  # noqa:
 
 
 def test_validate_names_node_and_field_and_exits_2(tmp_path: Path, capsys) -> None:  # noqa: ANN001
-    doc = json.loads((Path(__file__).resolve().parents[2] / "docs" / "example-project.json").read_text())
+    doc = json.loads(
+        (Path(__file__).resolve().parents[2] / "docs" / "example-project.json").read_text()
+    )
     doc["graph"]["nodes"][2]["params"]["sigma"] = "sigmaa"  # a typo: an unknown name
     graph = tmp_path / "graph.json"
     graph.write_text(json.dumps(doc["graph"]))
@@ -66,17 +81,35 @@ def test_validate_names_node_and_field_and_exits_2(tmp_path: Path, capsys) -> No
     assert "sigmaa" in problem["message"]
 
 
-@pytest.mark.parametrize("args", [
-    ("info", "missing.wbproj"),
-    ("new", "out.wbproj", "--data", "missing.csv"),
-    ("new", "out.wbproj", "--data", "{data}", "--template", "no-such-template"),
-    ("new", "out.wbproj", "--data", "{data}", "--template", "linear-regression",
-     "--target", "nope", "--inputs", "mom_iq"),
-    ("run", "{project}", "--set", "no_such_setting=1"),
-])
-def test_bad_input_exits_2_with_one_line_and_no_traceback(tmp_path: Path, kidiq_csv: Path,
-                                                          example_project: Path, capsys,  # noqa: ANN001
-                                                          monkeypatch, args) -> None:  # noqa: ANN001
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("info", "missing.wbproj"),
+        ("new", "out.wbproj", "--data", "missing.csv"),
+        ("new", "out.wbproj", "--data", "{data}", "--template", "no-such-template"),
+        (
+            "new",
+            "out.wbproj",
+            "--data",
+            "{data}",
+            "--template",
+            "linear-regression",
+            "--target",
+            "nope",
+            "--inputs",
+            "mom_iq",
+        ),
+        ("run", "{project}", "--set", "no_such_setting=1"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_and_no_traceback(
+    tmp_path: Path,
+    kidiq_csv: Path,
+    example_project: Path,
+    capsys,  # noqa: ANN001
+    monkeypatch,
+    args,
+) -> None:  # noqa: ANN001
     monkeypatch.chdir(tmp_path)
     filled = [a.format(data=kidiq_csv, project=example_project) for a in args]
     code, _, err = run_cli(capsys, *filled)
@@ -85,8 +118,9 @@ def test_bad_input_exits_2_with_one_line_and_no_traceback(tmp_path: Path, kidiq_
 
 
 def test_python_dash_m_workbench_works() -> None:
-    result = subprocess.run([sys.executable, "-m", "workbench", "--version"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "workbench", "--version"], capture_output=True, text=True
+    )
     assert result.returncode == 0 and result.stdout.startswith("workbench ")
 
 
@@ -101,8 +135,10 @@ def test_the_documented_graphs_are_valid(tmp_path: Path, capsys) -> None:  # noq
     import re
 
     docs = Path(__file__).resolve().parents[2] / "docs"
-    blocks = [json.loads(b) for b in re.findall(r"```json\n(.*?)```",
-                                                (docs / "file-format.md").read_text(), re.S)]
+    blocks = [
+        json.loads(b)
+        for b in re.findall(r"```json\n(.*?)```", (docs / "file-format.md").read_text(), re.S)
+    ]
     assert blocks[0] == json.loads((docs / "example-project.json").read_text())
     graph = tmp_path / "graph.json"
     graph.write_text(json.dumps(blocks[1]))
@@ -111,4 +147,9 @@ def test_the_documented_graphs_are_valid(tmp_path: Path, capsys) -> None:  # noq
     assert run_cli(capsys, "new", out, "--data", data, "--graph", graph)[0] == 0
     assert run_cli(capsys, "validate", out)[0] == 0
     assert {n.kind for n in load_project(out).graph.nodes.values()} == {
-        "stochastic", "deterministic", "data", "observed", "constant"}
+        "stochastic",
+        "deterministic",
+        "data",
+        "observed",
+        "constant",
+    }

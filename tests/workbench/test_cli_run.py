@@ -12,8 +12,17 @@ from workbench.cli import main
 from workbench.project import load_project
 
 ROOT = Path(__file__).resolve().parents[2]
-SUMMARY_KEYS = {"mean", "sd", "hdi_3%", "hdi_97%", "mcse_mean", "mcse_sd", "ess_bulk",
-                "ess_tail", "r_hat"}
+SUMMARY_KEYS = {
+    "mean",
+    "sd",
+    "hdi_3%",
+    "hdi_97%",
+    "mcse_mean",
+    "mcse_sd",
+    "ess_bulk",
+    "ess_tail",
+    "r_hat",
+}
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +57,10 @@ def test_predict_writes_mean_and_interval_for_new_rows(ran_project: Path, tmp_pa
     data = tmp_path / "new.csv"
     data.write_text("other\n1\n2\n")
     out = tmp_path / "pred.csv"
-    assert main(["predict", str(ran_project), "--data", str(data), "-o", str(out),
-                 "--level", "0.5"]) == 0
+    assert (
+        main(["predict", str(ran_project), "--data", str(data), "-o", str(out), "--level", "0.5"])
+        == 0
+    )
     frame = pd.read_csv(out)
     assert list(frame.columns) == ["other", "y_mean", "y_lower", "y_upper"]
     assert (frame["y_lower"] < frame["y_mean"]).all() and (frame["y_mean"] < frame["y_upper"]).all()
@@ -58,7 +69,8 @@ def test_predict_writes_mean_and_interval_for_new_rows(ran_project: Path, tmp_pa
     assert 2.2 < width < 3.3
 
 
-def test_sample_refuses_a_project_without_a_gan_run(ran_project: Path, tmp_path: Path,
-                                                    capsys) -> None:  # noqa: ANN001
+def test_sample_refuses_a_project_without_a_gan_run(
+    ran_project: Path, tmp_path: Path, capsys
+) -> None:  # noqa: ANN001
     assert main(["sample", str(ran_project), "-n", "5", "-o", str(tmp_path / "s.csv")]) == 2
     assert "no finished GAN run" in capsys.readouterr().err

@@ -10,16 +10,24 @@ import pytest
 
 from workbench.project import DataError, read_table
 
-MIXED = pd.DataFrame({
-    "age": [31, 45, None, 52],
-    "income": [42000.5, 38000.0, 51000.25, None],
-    "smoker": ["yes", "no", "no", "yes"],
-    "region": ["north", "south", None, "north"],
-    "visit": ["2024-01-05", "2024-02-11", "2024-03-01", "2024-03-09"],
-    "flag": [True, False, True, False],
-})
-EXPECTED_TYPES = {"age": "integer", "income": "numeric", "smoker": "boolean",
-                  "region": "categorical", "visit": "date", "flag": "boolean"}
+MIXED = pd.DataFrame(
+    {
+        "age": [31, 45, None, 52],
+        "income": [42000.5, 38000.0, 51000.25, None],
+        "smoker": ["yes", "no", "no", "yes"],
+        "region": ["north", "south", None, "north"],
+        "visit": ["2024-01-05", "2024-02-11", "2024-03-01", "2024-03-09"],
+        "flag": [True, False, True, False],
+    }
+)
+EXPECTED_TYPES = {
+    "age": "integer",
+    "income": "numeric",
+    "smoker": "boolean",
+    "region": "categorical",
+    "visit": "date",
+    "flag": "boolean",
+}
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".tsv", ".parquet", ".xlsx"])
@@ -35,8 +43,14 @@ def test_each_format_imports_with_the_same_types(tmp_path: Path, suffix: str) ->
         MIXED.to_excel(path, index=False)
     dataset = read_table(path)
     assert dataset.types == EXPECTED_TYPES
-    assert dataset.missing_counts() == {"age": 1, "income": 1, "smoker": 0, "region": 1,
-                                        "visit": 0, "flag": 0}
+    assert dataset.missing_counts() == {
+        "age": 1,
+        "income": 1,
+        "smoker": 0,
+        "region": 1,
+        "visit": 0,
+        "flag": 0,
+    }
     assert dataset.source.name == path.name and len(dataset.source.sha256) == 64
 
 
@@ -64,7 +78,9 @@ def test_a_type_override_names_the_first_bad_cell(tmp_path: Path) -> None:
     path.write_text("name,score\nann,3\nbob,oops\ncid,5\n")
     dataset = read_table(path)
     assert dataset.types["score"] == "categorical"
-    with pytest.raises(DataError, match=r"scores\.csv: column 'score', row 2: 'oops' is not a number"):
+    with pytest.raises(
+        DataError, match=r"scores\.csv: column 'score', row 2: 'oops' is not a number"
+    ):
         dataset.with_column_type("score", "numeric")
     assert dataset.types["score"] == "categorical"  # the original is untouched
 
@@ -76,15 +92,19 @@ def test_a_type_override_converts(tmp_path: Path) -> None:
     assert dataset.column_table()["code"].tolist() == ["1", "2", "3"]
 
 
-@pytest.mark.parametrize(("name", "content", "message"), [
-    ("empty.csv", "", "empty"),
-    ("dup.csv", "a,a\n1,2\n", "appears twice"),
-    ("table.json", "{}", "unknown table format"),
-    ("broken.parquet", "not parquet", "not a readable Parquet"),
-    ("broken.xlsx", "not excel", "not a readable .xlsx"),
-])
-def test_unreadable_files_get_a_message_naming_the_file(tmp_path: Path, name: str, content: str,
-                                                        message: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.csv", "", "empty"),
+        ("dup.csv", "a,a\n1,2\n", "appears twice"),
+        ("table.json", "{}", "unknown table format"),
+        ("broken.parquet", "not parquet", "not a readable Parquet"),
+        ("broken.xlsx", "not excel", "not a readable .xlsx"),
+    ],
+)
+def test_unreadable_files_get_a_message_naming_the_file(
+    tmp_path: Path, name: str, content: str, message: str
+) -> None:
     path = tmp_path / name
     path.write_text(content)
     with pytest.raises(DataError, match=message) as info:

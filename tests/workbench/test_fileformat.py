@@ -17,12 +17,12 @@ from workbench.project import (
     Project,
     ProjectFileError,
     RunRecord,
+    fileformat,
     load_project,
     project_to_json,
     read_table,
     save_project,
 )
-from workbench.project import fileformat
 from workbench.project.records import ReportRecord
 
 TEST_DATA = Path(__file__).resolve().parents[1] / "data"
@@ -31,13 +31,35 @@ TEST_DATA = Path(__file__).resolve().parents[1] / "data"
 def small_graph() -> Graph:
     graph = Graph()
     plate = graph.add_plate(Plate("rows", position=(10.0, 200.0)))
-    mu = graph.add_node(Node("mu", "stochastic", distribution="Uniform",
-                             params={"lower": "0", "upper": "100"}, position=(50.0, 20.0)))
-    sigma = graph.add_node(Node("sigma", "stochastic", distribution="Uniform",
-                                params={"lower": "0", "upper": "10"}, position=(150.0, 20.0)))
-    y = graph.add_node(Node("y", "observed", distribution="Normal", columns=["kid_score"],
-                            params={"mu": "mu", "sigma": "sigma"}, plate=plate.id,
-                            position=(100.0, 240.0)))
+    mu = graph.add_node(
+        Node(
+            "mu",
+            "stochastic",
+            distribution="Uniform",
+            params={"lower": "0", "upper": "100"},
+            position=(50.0, 20.0),
+        )
+    )
+    sigma = graph.add_node(
+        Node(
+            "sigma",
+            "stochastic",
+            distribution="Uniform",
+            params={"lower": "0", "upper": "10"},
+            position=(150.0, 20.0),
+        )
+    )
+    y = graph.add_node(
+        Node(
+            "y",
+            "observed",
+            distribution="Normal",
+            columns=["kid_score"],
+            params={"mu": "mu", "sigma": "sigma"},
+            plate=plate.id,
+            position=(100.0, 240.0),
+        )
+    )
     graph.add_edge(Edge(mu.id, y.id))
     graph.add_edge(Edge(sigma.id, y.id))
     return graph
@@ -45,11 +67,23 @@ def small_graph() -> Graph:
 
 def full_project(kidiq_csv: Path) -> Project:
     project = Project(read_table(kidiq_csv), small_graph())
-    state = ResultState({"engine": "mcmc", "names": ["mu", "sigma"]},
-                        {"draws": np.arange(24.0).reshape(2, 6, 2)}, {"weights.bin": b"\x00\x01"})
-    project.runs.append(RunRecord("mcmc", {"steps": 10}, 3, "cpu", "2026-01-01T00:00:00+00:00",
-                                  "2026-01-01T00:00:05+00:00", summary={"converged": True},
-                                  state=state))
+    state = ResultState(
+        {"engine": "mcmc", "names": ["mu", "sigma"]},
+        {"draws": np.arange(24.0).reshape(2, 6, 2)},
+        {"weights.bin": b"\x00\x01"},
+    )
+    project.runs.append(
+        RunRecord(
+            "mcmc",
+            {"steps": 10},
+            3,
+            "cpu",
+            "2026-01-01T00:00:00+00:00",
+            "2026-01-01T00:00:05+00:00",
+            summary={"converged": True},
+            state=state,
+        )
+    )
     project.reports.append(ReportRecord("r", "decision", 4, 0.9, "row4.html", "0" * 64))
     return project
 
@@ -79,8 +113,9 @@ def test_round_trip_keeps_table_types_arrays_and_blobs(tmp_path: Path, kidiq_csv
     assert back.path == tmp_path / "p.wbproj" and not back.modified
 
 
-@pytest.mark.parametrize("version_file", sorted(TEST_DATA.glob("format-v*.wbproj")),
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "version_file", sorted(TEST_DATA.glob("format-v*.wbproj")), ids=lambda p: p.name
+)
 def test_every_past_format_version_still_opens(version_file: Path) -> None:
     project = load_project(version_file)
     assert project.dataset is not None and project.dataset.n_rows > 0
@@ -95,8 +130,9 @@ def test_a_past_version_file_exists_for_every_version() -> None:
     assert have == {f"format-v{v}.wbproj" for v in range(1, CURRENT_VERSION + 1)}
 
 
-def test_a_failed_save_leaves_the_previous_file_intact(tmp_path: Path, kidiq_csv: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_save_leaves_the_previous_file_intact(
+    tmp_path: Path, kidiq_csv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "p.wbproj"
     project = full_project(kidiq_csv)
     save_project(project, path)
@@ -129,9 +165,15 @@ def _write_zip(path: Path, entries: dict[str, bytes]) -> Path:
 
 
 def _valid_json(**changes: object) -> bytes:
-    raw = {"format": "workbench-project", "format_version": 1, "dataset": None,
-           "graph": {"nodes": [], "edges": [], "plates": []}, "settings": {}, "runs": [],
-           "reports": []}
+    raw = {
+        "format": "workbench-project",
+        "format_version": 1,
+        "dataset": None,
+        "graph": {"nodes": [], "edges": [], "plates": []},
+        "settings": {},
+        "runs": [],
+        "reports": [],
+    }
     raw.update(changes)
     return json.dumps(raw).encode()
 
@@ -157,38 +199,106 @@ def _npz_with_objects() -> bytes:
 HOSTILE = {
     "not a zip": (lambda p: _write_text(p, "hello, I am text"), "not a zip archive"),
     "no project.json": (lambda p: _write_zip(p, {"other.txt": b"x"}), "no project.json"),
-    "malformed json": (lambda p: _write_zip(p, {"project.json": b"{\"format\": "}), "malformed"),
+    "malformed json": (lambda p: _write_zip(p, {"project.json": b'{"format": '}), "malformed"),
     "not an object": (lambda p: _write_zip(p, {"project.json": b"[1, 2]"}), "JSON object"),
-    "newer version": (lambda p: _write_zip(p, {"project.json": _valid_json(format_version=99)}),
-                      "newer Workbench"),
-    "absolute path": (lambda p: _write_zip(p, {"project.json": _valid_json(), "/etc/passwd": b"x"}),
-                      "absolute path"),
-    "parent path": (lambda p: _write_zip(p, {"project.json": _valid_json(), "../evil.txt": b"x"}),
-                    "outside the project"),
+    "newer version": (
+        lambda p: _write_zip(p, {"project.json": _valid_json(format_version=99)}),
+        "newer Workbench",
+    ),
+    "absolute path": (
+        lambda p: _write_zip(p, {"project.json": _valid_json(), "/etc/passwd": b"x"}),
+        "absolute path",
+    ),
+    "parent path": (
+        lambda p: _write_zip(p, {"project.json": _valid_json(), "../evil.txt": b"x"}),
+        "outside the project",
+    ),
     "zip bomb": (_bomb, "zip bomb"),
-    "pickle entry": (lambda p: _write_zip(p, {"project.json": _valid_json(),
-                                              "runs/x/model.pkl": pickle.dumps(1)}), "pickle"),
-    "pickle disguised": (lambda p: _write_zip(p, {"project.json": _valid_json(),
-                                                  "data/table.parquet": pickle.dumps([1])}), "pickle"),
-    "pickled npz": (lambda p: _write_zip(p, {
-        "project.json": _valid_json(runs=[{
-            "id": "r1", "engine": "mcmc", "settings": {}, "seed": 1, "device": "cpu",
-            "started": "", "finished": "", "status": "finished", "meta": {},
-            "arrays": "runs/r1/arrays.npz"}]),
-        "runs/r1/arrays.npz": _npz_with_objects()}), "pickled objects"),
-    "bad field": (lambda p: _write_zip(p, {"project.json": _valid_json(runs=[{
-        "id": "r1", "engine": "mcmc", "settings": {}, "seed": 1, "device": "cpu",
-        "started": "", "finished": "", "status": "exploded"}])}), "runs[0].status"),
-    "not a workbench file": (lambda p: _write_zip(p, {"project.json": b'{"format": "other"}'}),
-                             "not a Workbench project"),
-    "dangling edge": (lambda p: _write_zip(p, {"project.json": _valid_json(
-        graph={"nodes": [], "plates": [], "edges": [{"id": "e", "source": "a", "target": "b"}]})}),
-        "missing node"),
+    "pickle entry": (
+        lambda p: _write_zip(
+            p, {"project.json": _valid_json(), "runs/x/model.pkl": pickle.dumps(1)}
+        ),
+        "pickle",
+    ),
+    "pickle disguised": (
+        lambda p: _write_zip(
+            p, {"project.json": _valid_json(), "data/table.parquet": pickle.dumps([1])}
+        ),
+        "pickle",
+    ),
+    "pickled npz": (
+        lambda p: _write_zip(
+            p,
+            {
+                "project.json": _valid_json(
+                    runs=[
+                        {
+                            "id": "r1",
+                            "engine": "mcmc",
+                            "settings": {},
+                            "seed": 1,
+                            "device": "cpu",
+                            "started": "",
+                            "finished": "",
+                            "status": "finished",
+                            "meta": {},
+                            "arrays": "runs/r1/arrays.npz",
+                        }
+                    ]
+                ),
+                "runs/r1/arrays.npz": _npz_with_objects(),
+            },
+        ),
+        "pickled objects",
+    ),
+    "bad field": (
+        lambda p: _write_zip(
+            p,
+            {
+                "project.json": _valid_json(
+                    runs=[
+                        {
+                            "id": "r1",
+                            "engine": "mcmc",
+                            "settings": {},
+                            "seed": 1,
+                            "device": "cpu",
+                            "started": "",
+                            "finished": "",
+                            "status": "exploded",
+                        }
+                    ]
+                )
+            },
+        ),
+        "runs[0].status",
+    ),
+    "not a workbench file": (
+        lambda p: _write_zip(p, {"project.json": b'{"format": "other"}'}),
+        "not a Workbench project",
+    ),
+    "dangling edge": (
+        lambda p: _write_zip(
+            p,
+            {
+                "project.json": _valid_json(
+                    graph={
+                        "nodes": [],
+                        "plates": [],
+                        "edges": [{"id": "e", "source": "a", "target": "b"}],
+                    }
+                )
+            },
+        ),
+        "missing node",
+    ),
 }
 
 
 @pytest.mark.parametrize("case", list(HOSTILE), ids=list(HOSTILE))
-def test_bad_or_hostile_files_are_refused_with_a_one_line_message(tmp_path: Path, case: str) -> None:
+def test_bad_or_hostile_files_are_refused_with_a_one_line_message(
+    tmp_path: Path, case: str
+) -> None:
     make, expected = HOSTILE[case]
     path = make(tmp_path / "bad.wbproj")
     with pytest.raises(ProjectFileError) as info:
@@ -205,11 +315,14 @@ def test_missing_file_is_refused(tmp_path: Path) -> None:
 
 def test_a_hand_written_project_with_a_csv_table_opens(tmp_path: Path) -> None:
     """docs/file-format.md promises that a person can write a project by hand."""
-    doc = json.loads((Path(__file__).resolve().parents[2] / "docs" / "example-project.json")
-                     .read_text())
+    doc = json.loads(
+        (Path(__file__).resolve().parents[2] / "docs" / "example-project.json").read_text()
+    )
     table = b"y\n9.1\n11.4\n10.2\n"
-    path = _write_zip(tmp_path / "hand.wbproj", {"project.json": json.dumps(doc).encode(),
-                                                 "data/table.csv": table})
+    path = _write_zip(
+        tmp_path / "hand.wbproj",
+        {"project.json": json.dumps(doc).encode(), "data/table.csv": table},
+    )
     project = load_project(path)
     assert project.dataset.n_rows == 3
     assert {n.name for n in project.graph.nodes.values()} == {"mu", "sigma", "y"}

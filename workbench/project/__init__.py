@@ -7,6 +7,16 @@ from workbench.project.fileformat import load_project, project_to_json, save_pro
 from workbench.project.records import ReportRecord, RunRecord
 
 __all__ = [
-    "DataError", "Dataset", "Project", "ProjectEvent", "ProjectFileError", "ReportRecord",
-    "RunRecord", "Settings", "load_project", "project_to_json", "read_table", "save_project",
+    "DataError",
+    "Dataset",
+    "Project",
+    "ProjectEvent",
+    "ProjectFileError",
+    "ReportRecord",
+    "RunRecord",
+    "Settings",
+    "load_project",
+    "project_to_json",
+    "read_table",
+    "save_project",
 ]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from backends.graph.model import Problem
 from backends.checks import all_problems
+from backends.graph.model import Problem
 from backends.graph.validate import errors_of
 from workbench.project.document import Project
 

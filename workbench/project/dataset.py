@@ -109,11 +109,19 @@ def read_table(path: str | Path, types: dict[str, str] | None = None) -> Dataset
     if not path.is_file():
         raise DataError(f"{path}: no such file")
     suffix = path.suffix.lower()
-    readers = {".csv": _read_delimited, ".tsv": _read_delimited, ".txt": _read_delimited,
-               ".parquet": _read_parquet, ".pq": _read_parquet, ".xlsx": _read_excel}
+    readers = {
+        ".csv": _read_delimited,
+        ".tsv": _read_delimited,
+        ".txt": _read_delimited,
+        ".parquet": _read_parquet,
+        ".pq": _read_parquet,
+        ".xlsx": _read_excel,
+    }
     reader = readers.get(suffix)
     if reader is None:
-        raise DataError(f"{path.name}: unknown table format {suffix!r}; use CSV, TSV, Parquet or .xlsx")
+        raise DataError(
+            f"{path.name}: unknown table format {suffix!r}; use CSV, TSV, Parquet or .xlsx"
+        )
     frame = reader(path)
     if frame.shape[1] == 0:
         raise DataError(f"{path.name}: the file holds no columns")
@@ -122,7 +130,9 @@ def read_table(path: str | Path, types: dict[str, str] | None = None) -> Dataset
     return build_dataset(frame, source, types)
 
 
-def build_dataset(frame: pd.DataFrame, source: Source, types: dict[str, str] | None = None) -> Dataset:
+def build_dataset(
+    frame: pd.DataFrame, source: Source, types: dict[str, str] | None = None
+) -> Dataset:
     types = dict(types or {})
     out_types: dict[str, str] = {}
     for name in frame.columns:
@@ -255,8 +265,10 @@ def _convert_typed(series: pd.Series, column_type: str, file_name: str) -> pd.Se
             fractional = values[np.mod(values.to_numpy(dtype=float), 1) != 0]
             if len(fractional):
                 row = _row_number(series, fractional.index[0])
-                raise DataError(f"{file_name}: column {name!r}, row {row}: "
-                                f"{fractional.iloc[0]!r} is not a whole number")
+                raise DataError(
+                    f"{file_name}: column {name!r}, row {row}: "
+                    f"{fractional.iloc[0]!r} is not a whole number"
+                )
             return converted.astype("Int64")
         return converted.astype("float64")
     if column_type == "boolean":
@@ -282,14 +294,17 @@ def _to_bool(value: Any) -> Any:
     return _BOOLEAN_WORDS.get(str(value).strip().lower(), pd.NA)
 
 
-def _report_failures(original: pd.Series, converted: pd.Series, file_name: str, name: Any,
-                     what: str) -> None:
+def _report_failures(
+    original: pd.Series, converted: pd.Series, file_name: str, name: Any, what: str
+) -> None:
     failed = converted.isna() & original.notna()
     if failed.any():
         first = failed.idxmax()
         row = _row_number(original, first)
-        raise DataError(f"{file_name}: column {name!r}, row {row}: "
-                        f"{original.loc[first]!r} is not {what} ({int(failed.sum())} such cells)")
+        raise DataError(
+            f"{file_name}: column {name!r}, row {row}: "
+            f"{original.loc[first]!r} is not {what} ({int(failed.sum())} such cells)"
+        )
 
 
 def _row_number(series: pd.Series, label: Any) -> int:

@@ -61,8 +61,12 @@ Listener = Callable[[ProjectEvent], None]
 
 
 class Project:
-    def __init__(self, dataset: Dataset | None = None, graph: Graph | None = None,
-                 settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        dataset: Dataset | None = None,
+        graph: Graph | None = None,
+        settings: Settings | None = None,
+    ) -> None:
         self.dataset = dataset
         self.graph = graph if graph is not None else Graph()
         self.settings = settings or Settings()

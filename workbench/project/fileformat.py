@@ -75,21 +75,32 @@ def _check_entries(archive: zipfile.ZipFile, name: str) -> None:
         if ".." in parts:
             raise ProjectFileError(f"{name}: refused: entry {entry!r} points outside the project")
         if entry.lower().endswith(_PICKLE_SUFFIXES):
-            raise ProjectFileError(f"{name}: refused: entry {entry!r} is a pickle, which could run code")
+            raise ProjectFileError(
+                f"{name}: refused: entry {entry!r} is a pickle, which could run code"
+            )
         if info.file_size > MAX_ENTRY_BYTES:
-            raise ProjectFileError(f"{name}: refused: entry {entry!r} declares an absurd size "
-                                   f"({info.file_size:,} bytes)")
-        if info.compress_size and info.file_size / info.compress_size > MAX_RATIO \
-                and info.file_size > (1 << 20):
-            raise ProjectFileError(f"{name}: refused: entry {entry!r} expands "
-                                   f"{info.file_size // info.compress_size}-fold (a zip bomb?)")
+            raise ProjectFileError(
+                f"{name}: refused: entry {entry!r} declares an absurd size "
+                f"({info.file_size:,} bytes)"
+            )
+        if (
+            info.compress_size
+            and info.file_size / info.compress_size > MAX_RATIO
+            and info.file_size > (1 << 20)
+        ):
+            raise ProjectFileError(
+                f"{name}: refused: entry {entry!r} expands "
+                f"{info.file_size // info.compress_size}-fold (a zip bomb?)"
+            )
         total += info.file_size
         _refuse_pickle(archive, entry, name)
     if total > MAX_TOTAL_BYTES:
         raise ProjectFileError(f"{name}: refused: the entries declare {total:,} bytes in all")
 
 
-def _read_entry(archive: zipfile.ZipFile, entry: str, name: str, limit: int = MAX_ENTRY_BYTES) -> bytes:
+def _read_entry(
+    archive: zipfile.ZipFile, entry: str, name: str, limit: int = MAX_ENTRY_BYTES
+) -> bytes:
     """Read one entry, trusting no declared size: stop past the limit."""
     try:
         with archive.open(entry) as handle:
@@ -111,7 +122,9 @@ def _refuse_pickle(archive: zipfile.ZipFile, entry: str, name: str) -> None:
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
         raise ProjectFileError(f"{name}: the entry {entry!r} is damaged ({exc})") from exc
     if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
-        raise ProjectFileError(f"{name}: refused: entry {entry!r} is a pickle, which could run code")
+        raise ProjectFileError(
+            f"{name}: refused: entry {entry!r} is a pickle, which could run code"
+        )
 
 
 def _read_project_json(archive: zipfile.ZipFile, name: str) -> dict[str, Any]:
@@ -123,8 +136,10 @@ def _read_project_json(archive: zipfile.ZipFile, name: str) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise ProjectFileError(f"{name}: {PROJECT_JSON} is not UTF-8 text") from exc
     except json.JSONDecodeError as exc:
-        raise ProjectFileError(f"{name}: {PROJECT_JSON} is malformed: {exc.msg} "
-                               f"at line {exc.lineno}, column {exc.colno}") from exc
+        raise ProjectFileError(
+            f"{name}: {PROJECT_JSON} is malformed: {exc.msg} "
+            f"at line {exc.lineno}, column {exc.colno}"
+        ) from exc
     if not isinstance(raw, dict):
         raise ProjectFileError(f"{name}: {PROJECT_JSON} must hold a JSON object")
     return raw
@@ -135,15 +150,20 @@ def _build(raw: dict[str, Any], archive: zipfile.ZipFile, name: str) -> Project:
         graph = Graph.from_dict(raw["graph"])
     except GraphError as exc:
         raise ProjectFileError(f"{name}: the model graph is malformed: {exc}") from exc
-    project = Project(_build_dataset(raw.get("dataset"), archive, name), graph,
-                      Settings.from_json(raw["settings"]))
+    project = Project(
+        _build_dataset(raw.get("dataset"), archive, name),
+        graph,
+        Settings.from_json(raw["settings"]),
+    )
     project.created = raw.get("created", project.created)
     project.runs = [_build_run(r, archive, name) for r in raw["runs"]]
     project.reports = [ReportRecord.from_json(r) for r in raw["reports"]]
     return project
 
 
-def _build_dataset(raw: dict[str, Any] | None, archive: zipfile.ZipFile, name: str) -> Dataset | None:
+def _build_dataset(
+    raw: dict[str, Any] | None, archive: zipfile.ZipFile, name: str
+) -> Dataset | None:
     if raw is None:
         return None
     data = io.BytesIO(_read_entry(archive, raw["entry"], name))
@@ -156,12 +176,16 @@ def _build_dataset(raw: dict[str, Any] | None, archive: zipfile.ZipFile, name: s
         raise ProjectFileError(f"{name}: the table {raw['entry']!r} is unreadable ({exc})") from exc
     types = {c["name"]: c["type"] for c in raw["columns"]}
     if list(types) != [str(c) for c in frame.columns]:
-        raise ProjectFileError(f"{name}: the columns listed in {PROJECT_JSON} do not match the table")
+        raise ProjectFileError(
+            f"{name}: the columns listed in {PROJECT_JSON} do not match the table"
+        )
     source = Source(**raw["source"])
     try:
         return build_dataset(frame, source, types)
     except DataError as exc:
-        raise ProjectFileError(f"{name}: the stored table does not match its column types: {exc}") from exc
+        raise ProjectFileError(
+            f"{name}: the stored table does not match its column types: {exc}"
+        ) from exc
 
 
 def _build_run(raw: dict[str, Any], archive: zipfile.ZipFile, name: str) -> RunRecord:
@@ -170,12 +194,21 @@ def _build_run(raw: dict[str, Any], archive: zipfile.ZipFile, name: str) -> RunR
         arrays: dict[str, np.ndarray] = {}
         if raw.get("arrays"):
             arrays = _load_npz(_read_entry(archive, raw["arrays"], name), raw["arrays"], name)
-        blobs = {key: _read_entry(archive, entry, name) for key, entry in raw.get("blobs", {}).items()}
+        blobs = {
+            key: _read_entry(archive, entry, name) for key, entry in raw.get("blobs", {}).items()
+        }
         state = ResultState(raw["meta"], arrays, blobs)
     return RunRecord(
-        id=raw["id"], engine=raw["engine"], settings=raw["settings"], seed=raw["seed"],
-        device=raw["device"], started=raw["started"], finished=raw["finished"],
-        status=raw["status"], message=raw.get("message", ""), summary=raw.get("summary", {}),
+        id=raw["id"],
+        engine=raw["engine"],
+        settings=raw["settings"],
+        seed=raw["seed"],
+        device=raw["device"],
+        started=raw["started"],
+        finished=raw["finished"],
+        status=raw["status"],
+        message=raw.get("message", ""),
+        summary=raw.get("summary", {}),
         state=state,
     )
 

@@ -19,14 +19,17 @@ MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
 def migrate(raw: dict[str, Any], name: str) -> dict[str, Any]:
     if raw.get("format") != "workbench-project":
-        raise ProjectFileError(f"{name}: not a Workbench project (project.json has no "
-                               "\"format\": \"workbench-project\")")
+        raise ProjectFileError(
+            f'{name}: not a Workbench project (project.json has no "format": "workbench-project")'
+        )
     version = raw.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise ProjectFileError(f"{name}: project.json has no valid format_version")
     if version > CURRENT_VERSION:
-        raise ProjectFileError(f"{name}: written by a newer Workbench (format {version}; "
-                               f"this one reads up to {CURRENT_VERSION}); please update")
+        raise ProjectFileError(
+            f"{name}: written by a newer Workbench (format {version}; "
+            f"this one reads up to {CURRENT_VERSION}); please update"
+        )
     while version < CURRENT_VERSION:
         raw = MIGRATIONS[version](raw)
         version += 1

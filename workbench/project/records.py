@@ -95,5 +95,9 @@ class ReportRecord:
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> ReportRecord:
-        return cls(**{k: raw[k] for k in (
-            "id", "run_id", "kind", "row", "level", "file_name", "sha256", "created")})
+        return cls(
+            **{
+                k: raw[k]
+                for k in ("id", "run_id", "kind", "row", "level", "file_name", "sha256", "created")
+            }
+        )

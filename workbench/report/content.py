@@ -21,8 +21,8 @@ from workbench import __version__
 from workbench.project import Project
 from workbench.project.records import now_iso
 from workbench.report import analysis, annex, gates
-from workbench.report.figures import interval_bars
 from workbench.report.errors import ReportError
+from workbench.report.figures import interval_bars
 from workbench.report.settings import ReportSettings
 from workbench.report.words import data_num, decimals_for, long_date, long_time, num, percent
 

@@ -16,8 +16,8 @@ from workbench.project import Project, ReportRecord
 from workbench.project.dataset import file_sha256
 from workbench.report import analysis
 from workbench.report.content import KINDS, ReportOptions, build_content
-from workbench.report.render import render_html
 from workbench.report.errors import ReportError
+from workbench.report.render import render_html
 
 SUFFIXES = (".html", ".htm", ".pdf")
 

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QTabWidget,
 )
 
+from backends.graph.validate import errors_of
 from workbench.project import (
     DataError,
     Project,
@@ -30,12 +31,11 @@ from workbench.project import (
     read_table,
     save_project,
 )
-from backends.graph.validate import errors_of
+from workbench.ui.canvas import ModelEditor, templates_menu
 from workbench.ui.commands import SetDatasetCommand
 from workbench.ui.data.columns_panel import ColumnsPanel
 from workbench.ui.data.table_model import DataFrameModel
 from workbench.ui.report_dialog import ReportDialog
-from workbench.ui.canvas import ModelEditor, templates_menu
 from workbench.ui.results.runs_panel import RunsPanel
 from workbench.ui.run.run_panel import RunPanel
 
@@ -149,8 +149,10 @@ class MainWindow(QMainWindow):
         self.run_panel.refresh(problems)
         ds = self.project.dataset
         self.status_table.setText(
-            f"{ds.source.name} · {ds.n_rows:,} rows × {len(ds.columns)} columns" if ds
-            else "No data: File ▸ Import Data…")
+            f"{ds.source.name} · {ds.n_rows:,} rows × {len(ds.columns)} columns"
+            if ds
+            else "No data: File ▸ Import Data…"
+        )
         nodes = len(self.project.graph.nodes)
         errors = errors_of(problems)
         verdict = "valid" if not errors else f"{len(errors)} problem(s) to fix"
@@ -169,7 +171,9 @@ class MainWindow(QMainWindow):
             self._attach(Project())
 
     def open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open project", self._last_dir(), PROJECT_FILTER)
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open project", self._last_dir(), PROJECT_FILTER
+        )
         if path:
             self.open_path(Path(path))
 
@@ -214,13 +218,17 @@ class MainWindow(QMainWindow):
             self.show_error("Cannot change the column type", str(exc))
             self.columns_panel.set_dataset(dataset)  # put the combo box back
             return
-        self.undo_stack.push(SetDatasetCommand(self.project, converted, f"Make {column} {new_type}"))
+        self.undo_stack.push(
+            SetDatasetCommand(self.project, converted, f"Make {column} {new_type}")
+        )
 
     def export_report_dialog(self) -> None:
         """The report of the row selected in the data view (or of row 1)."""
         if self.project.latest_run() is None:
-            self.show_error("No results to report", "Run the model first: a report explains "
-                            "the results of the latest finished run.")
+            self.show_error(
+                "No results to report",
+                "Run the model first: a report explains the results of the latest finished run.",
+            )
             return
         index = self.table_view.currentIndex()
         ReportDialog(self.project, self, row=index.row() + 1 if index.isValid() else 1).exec()
@@ -231,7 +239,9 @@ class MainWindow(QMainWindow):
         return self.save_to(self.project.path)
 
     def save_as_dialog(self) -> bool:
-        path, _ = QFileDialog.getSaveFileName(self, "Save project", self._last_dir(), PROJECT_FILTER)
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save project", self._last_dir(), PROJECT_FILTER
+        )
         if not path:
             return False
         path = Path(path)
@@ -258,10 +268,14 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Discard
 
     def ask_unsaved(self) -> QMessageBox.StandardButton:
-        buttons = (QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
-                   | QMessageBox.StandardButton.Cancel)
-        return QMessageBox.question(self, "Unsaved changes",
-                                    f"Save the changes to {self.project.title}?", buttons)
+        buttons = (
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel
+        )
+        return QMessageBox.question(
+            self, "Unsaved changes", f"Save the changes to {self.project.title}?", buttons
+        )
 
     def show_error(self, title: str, message: str) -> None:
         self.statusBar().showMessage(message, 10000)
@@ -278,8 +292,9 @@ class MainWindow(QMainWindow):
             event.ignore()
 
     def ask_stop_run(self) -> bool:
-        answer = QMessageBox.question(self, "A run is going on",
-                                      "Stop the run and close? Its results will be lost.")
+        answer = QMessageBox.question(
+            self, "A run is going on", "Stop the run and close? Its results will be lost."
+        )
         return answer == QMessageBox.StandardButton.Yes
 
     # ----------------------------------------------------------- recent files

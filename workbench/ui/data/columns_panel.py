@@ -41,7 +41,8 @@ class ColumnsPanel(QTableWidget):
             combo.addItems(COLUMN_TYPES)
             combo.setCurrentText(dataset.types[name])
             combo.currentTextChanged.connect(
-                lambda new_type, column=name: self.type_requested.emit(column, new_type))
+                lambda new_type, column=name: self.type_requested.emit(column, new_type)
+            )
             self.setCellWidget(row, 1, combo)
             count = missing[name]
             share = f" ({100 * count / max(dataset.n_rows, 1):.1f}%)" if count else ""

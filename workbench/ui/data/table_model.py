@@ -31,9 +31,13 @@ class DataFrameModel(QAbstractTableModel):
         self._dataset = dataset
         frame = dataset.frame if dataset is not None else None
         names = dataset.columns if dataset is not None else []
-        self._columns = [frame[c].to_numpy(dtype=object) for c in names] if frame is not None else []
+        self._columns = (
+            [frame[c].to_numpy(dtype=object) for c in names] if frame is not None else []
+        )
         self._missing = [frame[c].isna().to_numpy() for c in names] if frame is not None else []
-        self._numeric = [dataset.types[c] in ("numeric", "integer") for c in names] if dataset else []
+        self._numeric = (
+            [dataset.types[c] in ("numeric", "integer") for c in names] if dataset else []
+        )
         self.endResetModel()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
@@ -52,12 +56,15 @@ class DataFrameModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole and missing:
             return _MISSING
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            horizontal = Qt.AlignmentFlag.AlignRight if self._numeric[col] else Qt.AlignmentFlag.AlignLeft
+            horizontal = (
+                Qt.AlignmentFlag.AlignRight if self._numeric[col] else Qt.AlignmentFlag.AlignLeft
+            )
             return horizontal | Qt.AlignmentFlag.AlignVCenter
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> object:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
         if role != Qt.ItemDataRole.DisplayRole or self._dataset is None:
             return None
         if orientation == Qt.Orientation.Horizontal:

@@ -26,8 +26,12 @@ class AttributionsView(QWidget):
         self.rows.currentRowChanged.connect(self._on_rows_row_changed)
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setBackground("w")
-        self.importance = self.plots.addPlot(row=0, col=0, title="Mean |attribution| (with interval)")
-        self.beeswarm = self.plots.addPlot(row=0, col=1, title="Every explained row (colour: input value)")
+        self.importance = self.plots.addPlot(
+            row=0, col=0, title="Mean |attribution| (with interval)"
+        )
+        self.beeswarm = self.plots.addPlot(
+            row=0, col=1, title="Every explained row (colour: input value)"
+        )
         self.waterfall = self.plots.addPlot(row=1, col=0, colspan=2, title="One row")
         split = QSplitter(Qt.Orientation.Horizontal)
         rows_box = QWidget()
@@ -70,7 +74,8 @@ class AttributionsView(QWidget):
         self.caption.setText(
             f"SHAP attributions on the <b>{a.scale}</b> scale by <b>{a.method}</b>, "
             f"{a.level:.0%} intervals from {a.n_draws} posterior draws, {len(view.rows)} rows. "
-            f"Additivity error {a.additivity_error:.2g}. {notes}")
+            f"Additivity error {a.additivity_error:.2g}. {notes}"
+        )
         self._draw_importance(view)
         self._draw_beeswarm(view)
         self.rows.addItems([str(r + 1) for r in view.rows])
@@ -80,11 +85,22 @@ class AttributionsView(QWidget):
         entries = sorted(view.importance, key=lambda e: e["mean_abs"])
         y = np.arange(len(entries))
         means = np.array([e["mean_abs"] for e in entries])
-        self.importance.addItem(pg.BarGraphItem(x0=0, y=y, height=0.6, width=means, brush="#1f5fa8"))
-        self.importance.addItem(pg.ErrorBarItem(
-            x=means, y=y, left=means - np.array([e["lower"] for e in entries]),
-            right=np.array([e["upper"] for e in entries]) - means, beam=0.2, pen=pg.mkPen("#222")))
-        self.importance.getAxis("left").setTicks([[(i, e["feature"]) for i, e in enumerate(entries)]])
+        self.importance.addItem(
+            pg.BarGraphItem(x0=0, y=y, height=0.6, width=means, brush="#1f5fa8")
+        )
+        self.importance.addItem(
+            pg.ErrorBarItem(
+                x=means,
+                y=y,
+                left=means - np.array([e["lower"] for e in entries]),
+                right=np.array([e["upper"] for e in entries]) - means,
+                beam=0.2,
+                pen=pg.mkPen("#222"),
+            )
+        )
+        self.importance.getAxis("left").setTicks(
+            [[(i, e["feature"]) for i, e in enumerate(entries)]]
+        )
 
     def _draw_beeswarm(self, view: AttributionView) -> None:
         a = view.attributions
@@ -96,8 +112,9 @@ class AttributionsView(QWidget):
             shade = (values - values.min()) / span
             brushes = [pg.mkBrush(int(255 * s), 60, int(255 * (1 - s)), 180) for s in shade]
             jitter = rng.uniform(-0.25, 0.25, size=len(values))
-            self.beeswarm.addItem(pg.ScatterPlotItem(x=a.values[:, j], y=j + jitter, size=5,
-                                                     brush=brushes, pen=None))
+            self.beeswarm.addItem(
+                pg.ScatterPlotItem(x=a.values[:, j], y=j + jitter, size=5, brush=brushes, pen=None)
+            )
         self.beeswarm.getAxis("left").setTicks([list(enumerate(names))])
         self.beeswarm.addItem(pg.InfiniteLine(0, angle=90, pen=pg.mkPen("#888")))
         self.beeswarm.setLabel("bottom", f"attribution ({a.scale} scale)")
@@ -108,7 +125,8 @@ class AttributionsView(QWidget):
         self.draw_waterfall(index)
 
     def draw_waterfall(self, index: int) -> None:
-        """Base value, then each input's push (bar) with its interval (whisker), then the prediction."""
+        """Base value, then each input's push (bar) with its interval (whisker),
+        then the prediction."""
         a = self.shown.attributions
         self.waterfall.clear()
         order = np.argsort(-np.abs(a.values[index]))
@@ -116,20 +134,32 @@ class AttributionsView(QWidget):
         for position, j in enumerate(order):
             value = a.values[index, j]
             colour = RAISES if value > 0 else LOWERS
-            self.waterfall.addItem(pg.BarGraphItem(x0=[start], y=[position], height=0.6,
-                                                   width=[value], brush=colour))
+            self.waterfall.addItem(
+                pg.BarGraphItem(x0=[start], y=[position], height=0.6, width=[value], brush=colour)
+            )
             end = start + value
-            self.waterfall.addItem(pg.ErrorBarItem(
-                x=np.array([end]), y=np.array([position]),
-                left=np.array([value - a.lower[index, j]]), right=np.array([a.upper[index, j] - value]),
-                beam=0.15, pen=pg.mkPen("#222")))
+            self.waterfall.addItem(
+                pg.ErrorBarItem(
+                    x=np.array([end]),
+                    y=np.array([position]),
+                    left=np.array([value - a.lower[index, j]]),
+                    right=np.array([a.upper[index, j] - value]),
+                    beam=0.15,
+                    pen=pg.mkPen("#222"),
+                )
+            )
             start = end
         labels = [(p, f"{a.input_names[j]} = {a.X[index, j]:.4g}") for p, j in enumerate(order)]
         self.waterfall.getAxis("left").setTicks([labels])
         self.waterfall.invertY(True)
-        self.waterfall.addItem(pg.InfiniteLine(a.base_value, angle=90,
-                                               pen=pg.mkPen("#888", style=Qt.PenStyle.DashLine)))
+        self.waterfall.addItem(
+            pg.InfiniteLine(
+                a.base_value, angle=90, pen=pg.mkPen("#888", style=Qt.PenStyle.DashLine)
+            )
+        )
         self.waterfall.addItem(pg.InfiniteLine(a.output[index], angle=90, pen=pg.mkPen("#222")))
         row = self.shown.rows[index] + 1
-        self.waterfall.setTitle(f"Row {row}: from the average prediction {a.base_value:.4g} "
-                                f"to this row's {a.output[index]:.4g}")
+        self.waterfall.setTitle(
+            f"Row {row}: from the average prediction {a.base_value:.4g} "
+            f"to this row's {a.output[index]:.4g}"
+        )

@@ -42,11 +42,23 @@ def compute_predictions(record: RunRecord, table: ColumnTable, level: float = 0.
     rows = np.flatnonzero(design.complete)
     mean, lower, upper = result.predict(design.X[rows], level)
     grid = None
-    if design.X.shape[1] == 1 and table.types.get(result.input_names[0]) not in ("categorical", "text"):
+    if design.X.shape[1] == 1 and table.types.get(result.input_names[0]) not in (
+        "categorical",
+        "text",
+    ):
         grid = _grid_band(result, design.X[rows, 0], level)
-    return Predictions(result.target, list(result.input_names), rows, design.X[rows],
-                       None if design.y is None else design.y[rows], np.asarray(mean),
-                       np.asarray(lower), np.asarray(upper), level, grid)
+    return Predictions(
+        result.target,
+        list(result.input_names),
+        rows,
+        design.X[rows],
+        None if design.y is None else design.y[rows],
+        np.asarray(mean),
+        np.asarray(lower),
+        np.asarray(upper),
+        level,
+        grid,
+    )
 
 
 def _grid_band(result: Any, x: np.ndarray, level: float) -> dict[str, np.ndarray]:
@@ -54,7 +66,12 @@ def _grid_band(result: Any, x: np.ndarray, level: float) -> dict[str, np.ndarray
     span = x.max() - x.min()
     xs = np.linspace(x.min() - 0.1 * span, x.max() + 0.1 * span, GRID_POINTS)
     mean, lower, upper = result.predict(xs[:, None], level)
-    band = {"x": xs, "mean": np.asarray(mean), "lower": np.asarray(lower), "upper": np.asarray(upper)}
+    band = {
+        "x": xs,
+        "mean": np.asarray(mean),
+        "lower": np.asarray(lower),
+        "upper": np.asarray(upper),
+    }
     if hasattr(result, "credible_band"):
         _, f_lower, f_upper = result.credible_band(xs[:, None], level)
         band.update(f_lower=np.asarray(f_lower), f_upper=np.asarray(f_upper))
@@ -68,8 +85,9 @@ class AttributionView:
     importance: list[dict[str, Any]]
 
 
-def compute_attributions(record: RunRecord, table: ColumnTable, level: float = 0.9,
-                         seed: int = 0) -> AttributionView:
+def compute_attributions(
+    record: RunRecord, table: ColumnTable, level: float = 0.9, seed: int = 0
+) -> AttributionView:
     """Attributions with intervals for up to EXPLAINED_ROWS rows (a fixed random subset)."""
     result = record.result()
     design = design_matrix(result, table)
@@ -77,6 +95,7 @@ def compute_attributions(record: RunRecord, table: ColumnTable, level: float = 0
     rng = np.random.default_rng(seed)
     rows = np.sort(rng.choice(complete, size=min(EXPLAINED_ROWS, len(complete)), replace=False))
     background, weights = summarise_background(design.X[complete], size=BACKGROUND_ROWS, seed=seed)
-    attributions = explain_rows(result, design.X[rows], background, weights=weights, level=level,
-                                seed=seed)
+    attributions = explain_rows(
+        result, design.X[rows], background, weights=weights, level=level, seed=seed
+    )
     return AttributionView(rows, attributions, global_importance(attributions))

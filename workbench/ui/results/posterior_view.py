@@ -29,7 +29,9 @@ class PosteriorView(QWidget):
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setBackground("w")
         self.trace = self.plots.addPlot(row=0, col=0, colspan=2, title="Trace")
-        self.density = self.plots.addPlot(row=1, col=0, title=f"Density ({HDI_PROB:.0%} HDI shaded)")
+        self.density = self.plots.addPlot(
+            row=1, col=0, title=f"Density ({HDI_PROB:.0%} HDI shaded)"
+        )
         self.ranks = self.plots.addPlot(row=1, col=1, title="Rank plot (flat when ensembles agree)")
         self.autocorr = self.plots.addPlot(row=2, col=0, colspan=2, title="Autocorrelation")
         for plot in (self.trace, self.density, self.ranks, self.autocorr):
@@ -71,12 +73,16 @@ class PosteriorView(QWidget):
         grid, density, _ = array_stats.kde(flat)
         low, high = array_stats.hdi(flat, HDI_PROB)
         inside = (grid >= low) & (grid <= high)
-        fill = pg.PlotDataItem(grid[inside], density[inside], fillLevel=0,
-                               brush=pg.mkBrush(31, 95, 168, 60), pen=None)
+        fill = pg.PlotDataItem(
+            grid[inside], density[inside], fillLevel=0, brush=pg.mkBrush(31, 95, 168, 60), pen=None
+        )
         self.density.addItem(fill)
         self.density.plot(grid, density, pen=pg.mkPen("#1f5fa8", width=2))
-        self.density.addItem(pg.InfiniteLine(float(np.mean(flat)), angle=90,
-                                             pen=pg.mkPen("#444", style=Qt.PenStyle.DashLine)))
+        self.density.addItem(
+            pg.InfiniteLine(
+                float(np.mean(flat)), angle=90, pen=pg.mkPen("#444", style=Qt.PenStyle.DashLine)
+            )
+        )
 
     def _draw_ranks(self, values: np.ndarray) -> None:
         ranks = array_stats.compute_ranks(values.ravel()).reshape(values.shape)
@@ -85,11 +91,19 @@ class PosteriorView(QWidget):
         for ensemble, chain_ranks in enumerate(ranks):
             counts, _ = np.histogram(chain_ranks, bins=bins)
             colour = ENSEMBLE_COLOURS[ensemble % len(ENSEMBLE_COLOURS)]
-            bars = pg.BarGraphItem(x=bins[:-1] + width * (ensemble + 0.5), height=counts,
-                                   width=width, brush=colour, pen=None)
+            bars = pg.BarGraphItem(
+                x=bins[:-1] + width * (ensemble + 0.5),
+                height=counts,
+                width=width,
+                brush=colour,
+                pen=None,
+            )
             self.ranks.addItem(bars)
-        self.ranks.addItem(pg.InfiniteLine(values.shape[1] / 20, angle=0,
-                                           pen=pg.mkPen("#444", style=Qt.PenStyle.DashLine)))
+        self.ranks.addItem(
+            pg.InfiniteLine(
+                values.shape[1] / 20, angle=0, pen=pg.mkPen("#444", style=Qt.PenStyle.DashLine)
+            )
+        )
 
     def _draw_autocorr(self, values: np.ndarray) -> None:
         correlations = array_stats.autocorr(values)[:, :MAX_LAGS]

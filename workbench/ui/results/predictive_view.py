@@ -58,14 +58,16 @@ class PredictiveView(QWidget):
             self._draw_predicted_vs_observed(p)
         text = f"Predictions of <b>{p.target}</b> with {level} predictive intervals."
         if p.grid is not None:
-            text += (f" Light band: where a new observation falls with {level} probability"
-                     + ("; dark band: the same for the function itself." if "f_lower" in p.grid
-                        else "."))
+            text += f" Light band: where a new observation falls with {level} probability" + (
+                "; dark band: the same for the function itself." if "f_lower" in p.grid else "."
+            )
         if p.y is not None:
             inside = float(np.mean((p.y >= p.lower) & (p.y <= p.upper)))
-            text += (f" On the {len(p.y)} rows the model was fitted to, {inside:.0%} of the observed "
-                     f"values lie inside their {level} interval (in-sample; the report gives "
-                     "held-out calibration).")
+            text += (
+                f" On the {len(p.y)} rows the model was fitted to, {inside:.0%} of the observed "
+                f"values lie inside their {level} interval (in-sample; the report gives "
+                "held-out calibration)."
+            )
         self.caption.setText(text)
 
     def _draw_band(self, p: Predictions) -> None:
@@ -80,8 +82,16 @@ class PredictiveView(QWidget):
             self.plot.addItem(pg.FillBetweenItem(f_lower, f_upper, brush=pg.mkBrush(*F_BAND)))
         self.plot.plot(x, g["mean"], pen=pg.mkPen("#1f5fa8", width=2), name="mean")
         if p.y is not None:
-            self.plot.plot(p.X[:, 0], p.y, pen=None, symbol="o", symbolSize=4,
-                           symbolBrush="#333", symbolPen=None, name="data")
+            self.plot.plot(
+                p.X[:, 0],
+                p.y,
+                pen=None,
+                symbol="o",
+                symbolSize=4,
+                symbolBrush="#333",
+                symbolPen=None,
+                name="data",
+            )
         self.plot.setLabel("bottom", p.input_names[0])
         self.plot.setLabel("left", p.target)
         # the fill items report loose bounds (from the origin), so frame the band ourselves
@@ -95,12 +105,27 @@ class PredictiveView(QWidget):
             self.plot.setLabel("bottom", "rows, sorted by prediction")
             self.plot.setLabel("left", p.target)
             return
-        error = pg.ErrorBarItem(x=p.y, y=p.mean, top=p.upper - p.mean, bottom=p.mean - p.lower,
-                                pen=pg.mkPen(31, 95, 168, 70))
+        error = pg.ErrorBarItem(
+            x=p.y,
+            y=p.mean,
+            top=p.upper - p.mean,
+            bottom=p.mean - p.lower,
+            pen=pg.mkPen(31, 95, 168, 70),
+        )
         self.plot.addItem(error)
-        self.plot.plot(p.y, p.mean, pen=None, symbol="o", symbolSize=5, symbolBrush="#1f5fa8",
-                       symbolPen=None, name="prediction")
+        self.plot.plot(
+            p.y,
+            p.mean,
+            pen=None,
+            symbol="o",
+            symbolSize=5,
+            symbolBrush="#1f5fa8",
+            symbolPen=None,
+            name="prediction",
+        )
         low, high = float(np.nanmin(p.y)), float(np.nanmax(p.y))
-        self.plot.plot([low, high], [low, high], pen=pg.mkPen("#888", width=1), name="predicted = observed")
+        self.plot.plot(
+            [low, high], [low, high], pen=pg.mkPen("#888", width=1), name="predicted = observed"
+        )
         self.plot.setLabel("bottom", f"observed {p.target}")
         self.plot.setLabel("left", f"predicted {p.target}")

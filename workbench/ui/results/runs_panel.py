@@ -24,8 +24,17 @@ from workbench.ui.results.posterior_view import PosteriorView
 from workbench.ui.results.predictive_view import PredictiveView
 from workbench.ui.results.samples_view import SamplesView
 
-SUMMARY_COLUMNS = ("mean", "sd", "hdi_3%", "hdi_97%", "mcse_mean", "mcse_sd",
-                   "ess_bulk", "ess_tail", "r_hat")
+SUMMARY_COLUMNS = (
+    "mean",
+    "sd",
+    "hdi_3%",
+    "hdi_97%",
+    "mcse_mean",
+    "mcse_sd",
+    "ess_bulk",
+    "ess_tail",
+    "r_hat",
+)
 
 
 class RunsPanel(QWidget):
@@ -69,14 +78,17 @@ class RunsPanel(QWidget):
         self._runs = list(reversed(project.runs))  # newest first
         self.history.clear()
         for record in self._runs:
-            text = f"{record.finished[:16].replace('T', ' ')}  {record.engine.upper()}  {record.status}"
+            when = record.finished[:16].replace("T", " ")
+            text = f"{when}  {record.engine.upper()}  {record.status}"
             item = QListWidgetItem(text)
             item.setToolTip(record.message)
             self.history.addItem(item)
         if self._runs:
             self.history.setCurrentRow(0)
         else:
-            self.verdict.setText("No runs yet. Run the model (`workbench run PROJECT`) to see results.")
+            self.verdict.setText(
+                "No runs yet. Run the model (`workbench run PROJECT`) to see results."
+            )
             self.table.setRowCount(0)
 
     def _on_history_row_changed(self, row: int) -> None:
@@ -127,7 +139,11 @@ class RunsPanel(QWidget):
         self.table.setRowCount(len(figures))
         self.table.setVerticalHeaderLabels(list(figures))
         for row, value in enumerate(figures.values()):
-            text = f"{value:.4g}" if isinstance(value, int | float) else ("" if value is None else str(value))
+            text = (
+                f"{value:.4g}"
+                if isinstance(value, int | float)
+                else ("" if value is None else str(value))
+            )
             item = QTableWidgetItem(text)
             item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.table.setItem(row, 0, item)
@@ -160,7 +176,10 @@ def _outside_threshold(key: str, value: float | None) -> bool:
 def _verdict(record: RunRecord, summary: dict[str, Any]) -> str:
     if record.status != "finished":
         return f"<b>{record.status.capitalize()}</b>: {record.message}"
-    head = ("<b>Converged.</b>" if summary.get("converged")
-            else "<b style='color:#b3261e'>Not converged</b>: read the warnings before trusting it.")
+    head = (
+        "<b>Converged.</b>"
+        if summary.get("converged")
+        else "<b style='color:#b3261e'>Not converged</b>: read the warnings before trusting it."
+    )
     warnings = "".join(f"<br>• {w}" for w in summary.get("warnings", []))
     return f"{head} {record.engine.upper()} run, seed {record.seed}, {record.message}.{warnings}"

@@ -31,8 +31,12 @@ def compute_samples(record: RunRecord, table: ColumnTable) -> Samples:
     n = min(SAMPLE_ROWS, table.n_rows)
     generated = result.sample(n, seed=0)
     real = {c: table[c] for c in columns}
-    return Samples(columns, real, {c: np.asarray(generated[c]) for c in columns},
-                   result.summary().get("metrics", {}))
+    return Samples(
+        columns,
+        real,
+        {c: np.asarray(generated[c]) for c in columns},
+        result.summary().get("metrics", {}),
+    )
 
 
 class SamplesView(QWidget):
@@ -49,8 +53,11 @@ class SamplesView(QWidget):
         self.shown: Samples | None = None
         self._task = LatestOnly(self)
         self._task.answered.connect(self._on_task_answered)
-        self._task.failed.connect(lambda message: self.caption.setText(
-            f"Samples are not available for this run: {message}"))
+        self._task.failed.connect(
+            lambda message: self.caption.setText(
+                f"Samples are not available for this run: {message}"
+            )
+        )
 
     def show_run(self, record: RunRecord | None, table: ColumnTable | None) -> None:
         self.record_shown = record
@@ -66,9 +73,14 @@ class SamplesView(QWidget):
     def _on_task_answered(self, samples: Samples) -> None:
         self.shown = samples
         auc = samples.metrics.get("c2st_auc")
-        verdict = "" if auc is None else (
-            f" A classifier tells generated rows from held-out real ones with AUC {auc:.2f} "
-            "(0.5: it cannot tell them apart; 1: it always can).")
+        verdict = (
+            ""
+            if auc is None
+            else (
+                f" A classifier tells generated rows from held-out real ones with AUC {auc:.2f} "
+                "(0.5: it cannot tell them apart; 1: it always can)."
+            )
+        )
         self.caption.setText(f"Real (grey) and generated (red) values of each column.{verdict}")
         for i, column in enumerate(samples.columns):
             plot = self.plots.addPlot(row=i // 3, col=i % 3, title=column)
@@ -85,8 +97,14 @@ class SamplesView(QWidget):
         edges = np.histogram_bin_edges(np.concatenate([real, generated]), bins=BINS)
         for values, colour in ((real, REAL), (generated, GENERATED)):
             counts, _ = np.histogram(values, bins=edges, density=True)
-            plot.plot(edges, counts, stepMode="center", fillLevel=0, brush=colour,
-                      pen=pg.mkPen(colour[:3]))
+            plot.plot(
+                edges,
+                counts,
+                stepMode="center",
+                fillLevel=0,
+                brush=colour,
+                pen=pg.mkPen(colour[:3]),
+            )
 
     @staticmethod
     def _bars(plot: pg.PlotItem, real: np.ndarray, generated: np.ndarray) -> None:
@@ -94,6 +112,12 @@ class SamplesView(QWidget):
         for offset, (values, colour) in enumerate(((real, REAL), (generated, GENERATED))):
             text = np.array([str(v) for v in values if v is not None])
             shares = [float(np.mean(text == level)) for level in levels]
-            plot.addItem(pg.BarGraphItem(x=np.arange(len(levels)) + 0.4 * offset - 0.2,
-                                         height=shares, width=0.4, brush=colour))
+            plot.addItem(
+                pg.BarGraphItem(
+                    x=np.arange(len(levels)) + 0.4 * offset - 0.2,
+                    height=shares,
+                    width=0.4,
+                    brush=colour,
+                )
+            )
         plot.getAxis("bottom").setTicks([list(enumerate(levels))])

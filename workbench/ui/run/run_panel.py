@@ -179,7 +179,9 @@ class RunPanel(QWidget):
         if engine is None or self.project is None:
             return
         module = engine_module(engine)
-        self.settings_form.set_specs(module.SETTINGS, self.project.settings.engine_settings.get(engine, {}))
+        self.settings_form.set_specs(
+            module.SETTINGS, self.project.settings.engine_settings.get(engine, {})
+        )
 
     # ------------------------------------------------------------------ runs
     def start_run(self) -> None:
@@ -190,8 +192,12 @@ class RunPanel(QWidget):
         engine_settings[engine] = self.settings_form.values()
         self.project.update_settings(engine_settings=engine_settings, seed=self.seed_spin.value())
         try:
-            plan = prepare_run(self.project, engine=engine, device=self.device_combo.currentData(),
-                               quick=self.quick_box.isChecked())
+            plan = prepare_run(
+                self.project,
+                engine=engine,
+                device=self.device_combo.currentData(),
+                quick=self.quick_box.isChecked(),
+            )
         except EngineError as exc:
             self._log(f"Cannot run: {exc}")
             self.reason.setText(str(exc))
@@ -238,8 +244,10 @@ class RunPanel(QWidget):
         self.progress_bar.setValue(1)
         self.progress_bar.setFormat("done")
         verdict = record.summary.get("converged")
-        self._log(f"Finished ({record.message})."
-                  + ("" if verdict is None else " Converged." if verdict else " NOT converged."))
+        self._log(
+            f"Finished ({record.message})."
+            + ("" if verdict is None else " Converged." if verdict else " NOT converged.")
+        )
         for warning in record.summary.get("warnings", []):
             self._log(f"Warning: {warning}")
         self._store(record)
@@ -269,7 +277,8 @@ class RunPanel(QWidget):
 
 
 def _flatten(values: dict, prefix: str = "") -> dict[str, float]:
-    """Numbers of a progress record as plot series: {"walker_means": {"mu": 1}} → walker_means.mu."""
+    """Numbers of a progress record as plot series:
+    {"walker_means": {"mu": 1}} becomes the series walker_means.mu."""
     out: dict[str, float] = {}
     for key, value in values.items():
         name = f"{prefix}{key}"

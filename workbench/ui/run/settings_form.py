@@ -51,8 +51,10 @@ def _editor_for(spec: Setting, value: Any) -> QWidget:
         return combo
     if spec.kind == "int":
         spin = QSpinBox()
-        spin.setRange(int(spec.minimum if spec.minimum is not None else -1_000_000_000),
-                      int(spec.maximum if spec.maximum is not None else 1_000_000_000))
+        spin.setRange(
+            int(spec.minimum if spec.minimum is not None else -1_000_000_000),
+            int(spec.maximum if spec.maximum is not None else 1_000_000_000),
+        )
         spin.setValue(int(value))
         if spec.minimum == 0 and spec.default == 0:
             spin.setSpecialValueText("auto")  # by convention 0 means "let the engine choose"
@@ -60,8 +62,10 @@ def _editor_for(spec: Setting, value: Any) -> QWidget:
     spin = QDoubleSpinBox()
     spin.setDecimals(_decimals(float(spec.default)))
     spin.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
-    spin.setRange(spec.minimum if spec.minimum is not None else -1e12,
-                  spec.maximum if spec.maximum is not None else 1e12)
+    spin.setRange(
+        spec.minimum if spec.minimum is not None else -1e12,
+        spec.maximum if spec.maximum is not None else 1e12,
+    )
     spin.setValue(float(value))
     return spin
 

@@ -37,7 +37,9 @@ class _Worker(QObject):
         try:
             record = execute_plan(self._plan, self.progressed.emit, self._cancel)
         except RunCancelled:
-            self.failed.emit(failed_record(self._plan, started, "stopped by the user", "cancelled"), "")
+            self.failed.emit(
+                failed_record(self._plan, started, "stopped by the user", "cancelled"), ""
+            )
         except EngineError as exc:
             self.failed.emit(failed_record(self._plan, started, str(exc)), "")
         except Exception as exc:  # noqa: BLE001 - a defect in an engine must not kill the window
