@@ -81,7 +81,8 @@ def measure_run(engine: str, budget_s: float) -> tuple[np.ndarray, float, str]:
     started = time.perf_counter()
     beat.start()
     controller.start(plan)
-    QTimer.singleShot(int(budget_s * 1000), controller.stop)  # a long run is stopped: Stop is tested too
+    # a run longer than the budget is stopped, so Stop's latency is measured too
+    QTimer.singleShot(int(budget_s * 1000), controller.stop)
     loop.exec()
     gaps = beat.stop()
     return gaps, time.perf_counter() - started, outcome[0]
@@ -102,13 +103,17 @@ def main() -> None:
         engine_module(engine)
     print(f"{'':28} {'run s':>7} {'ticks':>7} {'median':>8} {'p99':>8} {'max':>8}  (stall ms)")
     idle = measure_idle(5.0)
-    print(f"{'no run (the floor)':28} {5.0:7.1f} {len(idle):7d} " + " ".join(
-        f"{v:8.1f}" for v in stalls(idle)))
+    print(
+        f"{'no run (the floor)':28} {5.0:7.1f} {len(idle):7d} "
+        + " ".join(f"{v:8.1f}" for v in stalls(idle))
+    )
     for engine in args.engines.split(","):
         gaps, seconds, status = measure_run(engine, args.budget)
         label = f"{engine} ({status})"
-        print(f"{label:28} {seconds:7.1f} {len(gaps):7d} " + " ".join(
-            f"{v:8.1f}" for v in stalls(gaps)))
+        print(
+            f"{label:28} {seconds:7.1f} {len(gaps):7d} "
+            + " ".join(f"{v:8.1f}" for v in stalls(gaps))
+        )
 
 
 if __name__ == "__main__":

@@ -91,3 +91,14 @@ def test_run_is_disabled_with_the_reason_for_an_invalid_model(qtbot, window) -> 
     graph.update_node(y.id, params={**y.params, "sigma": "nonexistent"})
     qtbot.waitUntil(lambda: not window.run_panel.run_button.isEnabled(), timeout=5000)
     assert "nonexistent" in window.run_panel.reason.text()
+
+
+def test_the_summary_table_copies_to_the_clipboard(qtbot, window) -> None:  # noqa: ANN001
+    from PySide6.QtGui import QGuiApplication
+
+    record = run_and_wait(qtbot, window)
+    window.runs_panel.copy_table()
+    lines = QGuiApplication.clipboard().text().splitlines()
+    assert lines[0].split("\t")[1:4] == ["mean", "sd", "hdi_3%"]
+    mu = next(line.split("\t") for line in lines if line.startswith("mu\t"))
+    assert mu[1] == f"{record.summary['parameters']['mu']['mean']:.4g}"

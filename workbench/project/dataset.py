@@ -310,3 +310,47 @@ def _report_failures(
 def _row_number(series: pd.Series, label: Any) -> int:
     """1-based data row number (the header is not counted)."""
     return int(series.index.get_loc(label)) + 1
+
+
+# ------------------------------------------------------------------- missing values
+# Chosen in the import dialog. "keep" is the default because engines already leave
+# incomplete rows out per model (only the columns a model uses count), which loses less.
+MISSING_POLICIES = {
+    "keep": "keep (engines leave incomplete rows out)",
+    "drop": "drop rows with any missing value",
+    "fill_median": "fill numeric with the median",
+}
+
+
+def apply_missing_policy(dataset: Dataset, policy: str) -> Dataset:
+    """A copy with the policy applied; raises DataError if it would leave no rows.
+
+    "fill_median" fills numeric and integer columns only (an integer column gets the
+    median rounded to a whole number, so it stays integer); other columns keep their gaps.
+    The source (file name, hash, file rows) is kept: it describes the file, not the table.
+    """
+    if policy not in MISSING_POLICIES:
+        raise DataError(
+            f"unknown missing-value policy {policy!r}; use one of {list(MISSING_POLICIES)}"
+        )
+    if policy == "keep":
+        return dataset
+    frame = dataset.frame.copy()
+    if policy == "drop":
+        frame = frame.dropna().reset_index(drop=True)
+        if len(frame) == 0 and dataset.n_rows > 0:
+            counts = dataset.missing_counts()
+            worst = max(counts, key=counts.get)
+            raise DataError(
+                f"{dataset.source.name}: every row has a missing value "
+                f"(column {worst!r} alone misses {counts[worst]}); choose another policy"
+            )
+    else:
+        for name, column_type in dataset.types.items():
+            if column_type not in ("numeric", "integer") or not frame[name].isna().any():
+                continue
+            median = frame[name].median()
+            if pd.isna(median):
+                continue  # an all-missing column has no median to fill with
+            frame[name] = frame[name].fillna(round(median) if column_type == "integer" else median)
+    return Dataset(frame, dict(dataset.types), dataset.source)

@@ -11,11 +11,13 @@ import numpy as np
 import pyqtgraph as pg
 from arviz_stats.base import array_stats
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QListWidget, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QListWidget, QVBoxLayout, QWidget
 
 ENSEMBLE_COLOURS = ("#1f5fa8", "#d1495b", "#2e8b57", "#edae49", "#6a4c93", "#00798c")
 HDI_PROB = 0.94
 MAX_LAGS = 60
+MAX_PAIR_POINTS = 4000
+PPC_BINS = 30
 
 
 class PosteriorView(QWidget):
@@ -24,8 +26,9 @@ class PosteriorView(QWidget):
         self._draws: np.ndarray | None = None  # (ensembles, draws, parameters)
         self._names: list[str] = []
         self.parameters = QListWidget()
-        self.parameters.setMaximumWidth(180)
         self.parameters.currentRowChanged.connect(self._on_parameters_row_changed)
+        self.partner = QComboBox()
+        self.partner.currentIndexChanged.connect(lambda _: self._redraw())
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setBackground("w")
         self.trace = self.plots.addPlot(row=0, col=0, colspan=2, title="Trace")
@@ -33,32 +36,68 @@ class PosteriorView(QWidget):
             row=1, col=0, title=f"Density ({HDI_PROB:.0%} HDI shaded)"
         )
         self.ranks = self.plots.addPlot(row=1, col=1, title="Rank plot (flat when ensembles agree)")
-        self.autocorr = self.plots.addPlot(row=2, col=0, colspan=2, title="Autocorrelation")
-        for plot in (self.trace, self.density, self.ranks, self.autocorr):
+        self.autocorr = self.plots.addPlot(row=2, col=0, title="Autocorrelation")
+        self.pair = self.plots.addPlot(row=2, col=1, title="Pair")
+        self.ppc = self.plots.addPlot(
+            row=3,
+            col=0,
+            colspan=2,
+            title="Posterior predictive check: data (bars) and replicated data sets (lines)",
+        )
+        self._plots = (self.trace, self.density, self.ranks, self.autocorr, self.pair, self.ppc)
+        for plot in self._plots:
             plot.showGrid(x=True, y=True, alpha=0.15)
         self.trace.setClipToView(True)
         self.trace.setDownsampling(auto=True, mode="peak")
+        side = QWidget()
+        side.setMaximumWidth(200)
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.addWidget(QLabel("Parameter"))
+        side_layout.addWidget(self.parameters, 1)
+        side_layout.addWidget(QLabel("Pair with"))
+        side_layout.addWidget(self.partner)
         layout = QHBoxLayout(self)
-        layout.addWidget(self.parameters)
+        layout.addWidget(side)
         layout.addWidget(self.plots, 1)
+        self._observed: np.ndarray | None = None
+        self._replicas: np.ndarray | None = None
 
-    def show_draws(self, draws: np.ndarray | None, names: list[str]) -> None:
+    def show_draws(
+        self,
+        draws: np.ndarray | None,
+        names: list[str],
+        observed: np.ndarray | None = None,
+        replicas: np.ndarray | None = None,
+    ) -> None:
+        """Draws (ensembles, draws, parameters); optionally the observed column and
+        posterior predictive replicas of it (replicas, rows) for the predictive check."""
         self._draws, self._names = draws, names
+        self._observed, self._replicas = observed, replicas
+        self.partner.blockSignals(True)
+        self.partner.clear()
+        self.partner.addItems(names)
+        self.partner.setCurrentIndex(min(1, len(names) - 1))
+        self.partner.blockSignals(False)
         self.parameters.clear()
         self.parameters.addItems(names)
         if names:
             self.parameters.setCurrentRow(0)
         else:
-            for plot in (self.trace, self.density, self.ranks, self.autocorr):
+            for plot in self._plots:
                 plot.clear()
 
     def _on_parameters_row_changed(self, row: int) -> None:
+        self._redraw()
+
+    def _redraw(self) -> None:
+        row = self.parameters.currentRow()
         if self._draws is not None and 0 <= row < len(self._names):
             self.draw_parameter(row)
 
     def draw_parameter(self, index: int) -> None:
         values = self._draws[:, :, index]  # (ensembles, draws)
-        for plot in (self.trace, self.density, self.ranks, self.autocorr):
+        for plot in self._plots:
             plot.clear()
         for ensemble, chain in enumerate(values):
             pen = pg.mkPen(ENSEMBLE_COLOURS[ensemble % len(ENSEMBLE_COLOURS)], width=1)
@@ -68,6 +107,47 @@ class PosteriorView(QWidget):
         self._draw_density(values.ravel())
         self._draw_ranks(values)
         self._draw_autocorr(values)
+        self._draw_pair(index, max(self.partner.currentIndex(), 0))
+        self._draw_ppc()
+
+    def _draw_pair(self, first: int, second: int) -> None:
+        """Joint draws of two parameters: funnels and correlations show here, not in marginals."""
+        step = max(1, self._draws.shape[0] * self._draws.shape[1] // MAX_PAIR_POINTS)
+        for ensemble, chain in enumerate(self._draws):
+            colour = ENSEMBLE_COLOURS[ensemble % len(ENSEMBLE_COLOURS)]
+            self.pair.plot(
+                chain[::step, first],
+                chain[::step, second],
+                pen=None,
+                symbol="o",
+                symbolSize=3,
+                symbolPen=None,
+                symbolBrush=pg.mkColor(colour),
+            )
+        self.pair.setLabel("bottom", self._names[first])
+        self.pair.setLabel("left", self._names[second])
+
+    def _draw_ppc(self) -> None:
+        if self._observed is None or self._replicas is None:
+            self.ppc.setTitle("Posterior predictive check: no replicated data in this run")
+            return
+        observed = self._observed[np.isfinite(self._observed)]
+        edges = np.histogram_bin_edges(
+            np.concatenate([observed, self._replicas.ravel()]), bins=PPC_BINS
+        )
+        counts, _ = np.histogram(observed, bins=edges, density=True)
+        self.ppc.plot(
+            edges,
+            counts,
+            stepMode="center",
+            fillLevel=0,
+            brush=(120, 120, 120, 90),
+            pen=pg.mkPen("#555"),
+        )
+        for replica in self._replicas[:50]:
+            density, _ = np.histogram(replica, bins=edges, density=True)
+            centres = (edges[:-1] + edges[1:]) / 2
+            self.ppc.plot(centres, density, pen=pg.mkPen(31, 95, 168, 60))
 
     def _draw_density(self, flat: np.ndarray) -> None:
         grid, density, _ = array_stats.kde(flat)

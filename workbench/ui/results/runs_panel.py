@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
@@ -51,6 +53,12 @@ class RunsPanel(QWidget):
         self.table.setHorizontalHeaderLabels(SUMMARY_COLUMNS)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        copy = QAction("Copy", self.table)
+        copy.setShortcut(QKeySequence.StandardKey.Copy)
+        copy.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        copy.triggered.connect(self.copy_table)
+        self.table.addAction(copy)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.posterior = PosteriorView()
         self.predictive = PredictiveView()
         self.attributions = AttributionsView()
@@ -104,12 +112,48 @@ class RunsPanel(QWidget):
             self._fill_parameters(params)
         else:
             self._fill_figures(summary)
-        draws = record.state.arrays.get("draws") if record.state is not None else None
-        self.posterior.show_draws(draws, list(params) if draws is not None else [])
+        arrays = record.state.arrays if record.state is not None else {}
+        draws = arrays.get("draws")
+        observed, replicas = self._predictive_check(summary, arrays)
+        self.posterior.show_draws(
+            draws, list(params) if draws is not None else [], observed, replicas
+        )
         self.views.setTabEnabled(1, draws is not None)
         self.views.setTabEnabled(4, record.engine == "gan")
         self._selected = record
         self._refresh_heavy_views()
+
+    def copy_table(self) -> None:
+        """The selected cells (or the whole table) as tab-separated text, with headers,
+        ready to paste into a spreadsheet."""
+        table = self.table
+        cells = {(i.row(), i.column()) for i in table.selectedIndexes()} or {
+            (r, c) for r in range(table.rowCount()) for c in range(table.columnCount())
+        }
+        rows = sorted({r for r, _ in cells})
+        columns = sorted({c for _, c in cells})
+        header = [""] + [table.horizontalHeaderItem(c).text() for c in columns]
+        lines = ["\t".join(header)]
+        for r in rows:
+            values = [
+                table.item(r, c).text() if (r, c) in cells and table.item(r, c) else ""
+                for c in columns
+            ]
+            lines.append("\t".join([table.verticalHeaderItem(r).text(), *values]))
+        QGuiApplication.clipboard().setText("\n".join(lines))
+
+    def _predictive_check(self, summary: dict[str, Any], arrays: dict) -> tuple:
+        """The observed target and the run's posterior predictive replicas of it, when the
+        rows line up (the engine leaves out rows with missing values and says so)."""
+        target = summary.get("target")
+        replicas = arrays.get(f"ppc:{target}")
+        dataset = self._project.dataset if self._project is not None else None
+        if replicas is None or dataset is None or target not in dataset.columns:
+            return None, None
+        observed = dataset.column_table()[target]
+        if summary.get("dropped_rows"):
+            observed = observed[np.isfinite(observed)]
+        return (observed, replicas) if len(observed) == replicas.shape[1] else (None, None)
 
     def _fill_parameters(self, params: dict[str, dict[str, Any]]) -> None:
         """The posterior table (MCMC), values outside the usual thresholds in red."""
