@@ -92,6 +92,38 @@ def _linear_predictor(
     return f"{intercept} + dot({x.name}, {beta.name})"
 
 
+def _normal_likelihood(
+    b: Builder, target: str, predictor: str, sd: float, mean_name: str, what_sigma: str
+) -> Graph:
+    """The tail every Normal template shares: sigma, the row mean, the observed target."""
+    sigma = b.add(
+        b.name("sigma"),
+        "stochastic",
+        "prior",
+        distribution="Exponential",
+        params={"rate": _nice(1 / sd)},
+        description=f"{what_sigma} Prior Exponential with mean sd(y).",
+    )
+    mean = b.add(
+        b.name(mean_name),
+        "deterministic",
+        "row",
+        b.rows,
+        expression=predictor,
+        description="The expected value of the target for each row.",
+    )
+    b.add(
+        b.name(target),
+        "observed",
+        "observed",
+        b.rows,
+        distribution="Normal",
+        params={"mu": mean.name, "sigma": sigma.name},
+        columns=[target],
+    )
+    return b.finish()
+
+
 def normal(table: ColumnTable, target: str | None, inputs: list[str], group: str | None) -> Graph:
     """y ~ Normal(mu, sigma): the mean and spread of one column."""
     y = _numeric(table, target, "target")
@@ -148,32 +180,7 @@ def linear_regression(
         "Normal(mean(y), 2.5 sd(y)).",
     )
     predictor = _linear_predictor(b, inputs, alpha.name, _nice(2.5 * sd), target)
-    sigma = b.add(
-        b.name("sigma"),
-        "stochastic",
-        "prior",
-        distribution="Exponential",
-        params={"rate": _nice(1 / sd)},
-        description="The residual standard deviation. Prior Exponential with mean sd(y).",
-    )
-    mu = b.add(
-        b.name("mu"),
-        "deterministic",
-        "row",
-        b.rows,
-        expression=predictor,
-        description="The expected value of the target for each row.",
-    )
-    b.add(
-        b.name(target),
-        "observed",
-        "observed",
-        b.rows,
-        distribution="Normal",
-        params={"mu": mu.name, "sigma": sigma.name},
-        columns=[target],
-    )
-    return b.finish()
+    return _normal_likelihood(b, target, predictor, sd, "mu", "The residual standard deviation.")
 
 
 def logistic_regression(
@@ -307,33 +314,9 @@ def hierarchical_intercepts(
         description=f"The intercept of each level of {group}.",
     )
     predictor = _linear_predictor(b, inputs, f"{theta.name}[{index}]", _nice(2.5 * sd), target)
-    sigma = b.add(
-        b.name("sigma"),
-        "stochastic",
-        "prior",
-        distribution="Exponential",
-        params={"rate": _nice(1 / sd)},
-        description="The residual standard deviation within a level. Prior "
-        "Exponential with mean sd(y).",
+    return _normal_likelihood(
+        b, target, predictor, sd, "m", "The residual standard deviation within a level."
     )
-    m = b.add(
-        b.name("m"),
-        "deterministic",
-        "row",
-        b.rows,
-        expression=predictor,
-        description="The expected value of the target for each row.",
-    )
-    b.add(
-        b.name(target),
-        "observed",
-        "observed",
-        b.rows,
-        distribution="Normal",
-        params={"mu": m.name, "sigma": sigma.name},
-        columns=[target],
-    )
-    return b.finish()
 
 
 TEMPLATES: dict[str, Template] = {
