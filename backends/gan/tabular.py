@@ -53,17 +53,7 @@ def fit_tabular(
     progress: ProgressCallback,
     cancel: CancelToken,
 ) -> TabularGanResult:
-    config = TrainConfig(
-        steps=settings["steps"],
-        batch_size=settings["batch_size"],
-        lr_generator=settings["learning_rate"],
-        lr_critic=settings["learning_rate"],
-        critic_steps=settings["critic_steps"],
-        quality_every=settings["quality_every"],
-        patience=settings["patience"],
-        target_auc=settings["target_auc"],
-        compile=settings["compile"],
-    )
+    config = TrainConfig.from_settings(settings)
     train_rows, hold_rows = split_rows(
         table.n_rows, settings["holdout"], settings["quality_rows"], config.batch_size, seed
     )

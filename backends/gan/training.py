@@ -43,6 +43,21 @@ class TrainConfig:
     target_auc: float = 0.0  # stop as soon as the AUC reaches this (0: never)
     compile: bool = False  # torch.compile the networks' training passes (for GPUs)
 
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any]) -> TrainConfig:
+        """The training part of the engine's settings (tables and images alike)."""
+        return cls(
+            steps=settings["steps"],
+            batch_size=settings["batch_size"],
+            lr_generator=settings["learning_rate"],
+            lr_critic=settings["learning_rate"],
+            critic_steps=settings["critic_steps"],
+            quality_every=settings["quality_every"],
+            patience=settings["patience"],
+            target_auc=settings["target_auc"],
+            compile=settings["compile"],
+        )
+
 
 @dataclass
 class TrainOutcome:
