@@ -116,3 +116,13 @@ def test_the_bundled_kidiq_table(kidiq_csv: Path) -> None:
     dataset = read_table(kidiq_csv)
     assert dataset.n_rows == 434
     assert dataset.types == {"kid_score": "integer", "mom_hs": "integer", "mom_iq": "numeric"}
+
+
+def test_numbers_become_dates_only_when_written_yyyymmdd(tmp_path: Path) -> None:
+    path = tmp_path / "weekly.csv"
+    path.write_text("date,iq\n19580329,101.5\n19580405,99.0\n")
+    dataset = read_table(path)
+    days = dataset.with_column_type("date", "date").column_table()["date"]
+    assert days[1] - days[0] == 7.0
+    with pytest.raises(DataError, match="column 'iq' holds numbers"):
+        dataset.with_column_type("iq", "date")

@@ -278,12 +278,33 @@ def _convert_typed(series: pd.Series, column_type: str, file_name: str) -> pd.Se
         _report_failures(series, words, file_name, name, "true/false")
         return words.astype("boolean")
     if column_type == "date":
+        if pd.api.types.is_numeric_dtype(series):
+            return _dates_from_numbers(series, file_name)
         converted = pd.to_datetime(series, errors="coerce", format="mixed")
         _report_failures(series, converted, file_name, name, "a date")
         return converted
     if column_type in ("categorical", "text"):
         return series.astype("string")
     raise DataError(f"unknown column type {column_type!r}")
+
+
+def _dates_from_numbers(series: pd.Series, file_name: str) -> pd.Series:
+    """Numbers are dates only as YYYYMMDD (19580329); pandas would silently read any
+    other number as nanoseconds since 1970, so those are refused."""
+    as_text = series.astype("Int64").astype("string") if _all_whole(series) else None
+    if as_text is None or not as_text.dropna().str.fullmatch(r"\d{8}").all():
+        raise DataError(
+            f"{file_name}: column {series.name!r} holds numbers; a date column "
+            "needs text such as 2024-03-01, or numbers written YYYYMMDD"
+        )
+    converted = pd.to_datetime(as_text, errors="coerce", format="%Y%m%d")
+    _report_failures(series, converted, file_name, series.name, "a date written YYYYMMDD")
+    return converted
+
+
+def _all_whole(series: pd.Series) -> bool:
+    values = series.dropna().to_numpy(dtype=float)
+    return bool(np.all(np.mod(values, 1) == 0))
 
 
 def _to_bool(value: Any) -> Any:

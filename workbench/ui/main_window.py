@@ -12,6 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
+    QDialog,
     QFileDialog,
     QLabel,
     QMainWindow,
@@ -34,6 +35,7 @@ from workbench.project import (
 from workbench.ui.canvas import ModelEditor, templates_menu
 from workbench.ui.commands import SetDatasetCommand
 from workbench.ui.data.columns_panel import ColumnsPanel
+from workbench.ui.data.import_dialog import ImportDialog
 from workbench.ui.data.table_model import DataFrameModel
 from workbench.ui.report_dialog import ReportDialog
 from workbench.ui.results.runs_panel import RunsPanel
@@ -196,14 +198,22 @@ class MainWindow(QMainWindow):
     def import_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import data", self._last_dir(), DATA_FILTER)
         if path:
-            self.import_path(Path(path))
+            self.import_path(Path(path), review=True)
 
-    def import_path(self, path: Path) -> bool:
-        try:
-            dataset = read_table(path)
-        except DataError as exc:
-            self.show_error("Cannot import the table", str(exc))
-            return False
+    def import_path(self, path: Path, review: bool = False) -> bool:
+        """Replace the table (one undo step); with ``review``, through the import dialog
+        where the analyst checks types and chooses what to do with missing values."""
+        if review:
+            dialog = ImportDialog(path, self)
+            if dialog.exec() != QDialog.DialogCode.Accepted or dialog.dataset() is None:
+                return False
+            dataset = dialog.dataset()
+        else:
+            try:
+                dataset = read_table(path)
+            except DataError as exc:
+                self.show_error("Cannot import the table", str(exc))
+                return False
         self.undo_stack.push(SetDatasetCommand(self.project, dataset, f"Import {path.name}"))
         self.tabs.setCurrentIndex(1)
         return True

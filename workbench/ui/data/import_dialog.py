@@ -59,12 +59,13 @@ class ImportDialog(QDialog):
         self.preview.horizontalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.ResizeToContents
         )
+        self.preview.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.columns = ColumnsPanel()
         self.columns.type_requested.connect(self._on_type_requested)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.preview)
         split.addWidget(self.columns)
-        split.setSizes([340, 220])
+        split.setSizes([300, 260])
 
         self.policy = QComboBox()
         for key, label in MISSING_POLICIES.items():
