@@ -102,3 +102,17 @@ def test_the_summary_table_copies_to_the_clipboard(qtbot, window) -> None:  # no
     assert lines[0].split("\t")[1:4] == ["mean", "sd", "hdi_3%"]
     mu = next(line.split("\t") for line in lines if line.startswith("mu\t"))
     assert mu[1] == f"{record.summary['parameters']['mu']['mean']:.4g}"
+
+
+def test_two_runs_compare_side_by_side(qtbot, window) -> None:  # noqa: ANN001
+    first = run_and_wait(qtbot, window)
+    window.project.update_settings(seed=11)
+    window.run_panel.seed_spin.setValue(11)
+    second = run_and_wait(qtbot, window)
+    window.runs_panel.compare(first, second)
+    table = window.runs_panel.table
+    rows = {table.verticalHeaderItem(r).text(): r for r in range(table.rowCount())}
+    a = first.summary["parameters"]["mu"]["mean"]
+    b = second.summary["parameters"]["mu"]["mean"]
+    assert table.item(rows["mu (mean)"], 0).text() == f"{a:.4g}"
+    assert table.item(rows["mu (mean)"], 2).text() == f"{b - a:.4g}"

@@ -46,7 +46,10 @@ class RunsPanel(QWidget):
         self._project: Project | None = None
         self._selected: RunRecord | None = None
         self.history = QListWidget()
+        self.history.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
+        self.history.setToolTip("Select two runs (Ctrl+click) to compare them")
         self.history.currentRowChanged.connect(self._on_history_row_changed)
+        self.history.itemSelectionChanged.connect(self._on_history_selection_changed)
         self.verdict = QLabel()
         self.verdict.setWordWrap(True)
         self.table = QTableWidget(0, len(SUMMARY_COLUMNS))
@@ -102,6 +105,36 @@ class RunsPanel(QWidget):
     def _on_history_row_changed(self, row: int) -> None:
         if 0 <= row < len(self._runs):
             self.show_summary(self._runs[row])
+
+    def _on_history_selection_changed(self) -> None:
+        rows = sorted(self.history.row(item) for item in self.history.selectedItems())
+        if len(rows) == 2:
+            older, newer = self._runs[rows[1]], self._runs[rows[0]]  # the list is newest first
+            self.compare(older, newer)
+
+    def compare(self, first: RunRecord, second: RunRecord) -> None:
+        """Two runs side by side: each figure of both, and how far the second moved."""
+        a, b = _figures(first.summary), _figures(second.summary)
+        names = list(a) + [n for n in b if n not in a]
+        self.verdict.setText(
+            f"<b>Comparing</b> the {first.engine.upper()} run of {first.finished[:16]} (A) with "
+            f"the {second.engine.upper()} run of {second.finished[:16]} (B). "
+            "Select one run to see it alone."
+        )
+        self.views.setCurrentIndex(0)
+        headers = ["A", "B", "B − A"]
+        self.table.setColumnCount(len(headers))
+        self.table.setHorizontalHeaderLabels(headers)
+        self.table.setRowCount(len(names))
+        self.table.setVerticalHeaderLabels(names)
+        for row, name in enumerate(names):
+            values = [a.get(name), b.get(name)]
+            if None not in values:
+                values.append(values[1] - values[0])
+            for col, value in enumerate(values):
+                item = QTableWidgetItem("" if value is None else f"{value:.4g}")
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(row, col, item)
 
     def show_summary(self, record: RunRecord) -> None:
         summary = record.summary
@@ -173,11 +206,7 @@ class RunsPanel(QWidget):
 
     def _fill_figures(self, summary: dict[str, Any]) -> None:
         """Fitted figures of the other engines: GP hyperparameters, fit and quality metrics."""
-        figures: dict[str, Any] = {}
-        figures.update(summary.get("hyperparameters") or {})
-        if "log_marginal_likelihood" in summary:
-            figures["log marginal likelihood"] = summary["log_marginal_likelihood"]
-        figures.update(summary.get("metrics") or {})
+        figures = _figures(summary)
         self.table.setColumnCount(1)
         self.table.setHorizontalHeaderLabels(["value"])
         self.table.setRowCount(len(figures))
@@ -200,6 +229,19 @@ class RunsPanel(QWidget):
         for view in (self.predictive, self.attributions, self.samples):
             if self.views.currentWidget() is view and view.record_shown is not record:
                 view.show_run(record, table)
+
+
+def _figures(summary: dict[str, Any]) -> dict[str, Any]:
+    """One number per name: posterior means (MCMC), hyperparameters and log marginal
+    likelihood (GP), fit and quality metrics (GP, GAN)."""
+    figures: dict[str, Any] = {
+        f"{name} (mean)": row.get("mean") for name, row in (summary.get("parameters") or {}).items()
+    }
+    figures.update(summary.get("hyperparameters") or {})
+    if "log_marginal_likelihood" in summary:
+        figures["log marginal likelihood"] = summary["log_marginal_likelihood"]
+    figures.update(summary.get("metrics") or {})
+    return {k: v for k, v in figures.items() if isinstance(v, int | float) or v is None}
 
 
 THRESHOLD_HELP = {
