@@ -6,13 +6,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
 from backends.runtime import ColumnTable
 from workbench.project import RunRecord
 from workbench.ui.results.background import LatestOnly
 
 SAMPLE_ROWS = 5000
+PATH_STEPS = 21
 BINS = 40
 REAL, GENERATED = (60, 60, 60, 110), (209, 73, 91, 130)
 
@@ -23,6 +25,7 @@ class Samples:
     real: dict[str, np.ndarray]
     generated: dict[str, np.ndarray]
     metrics: dict
+    path: dict[str, np.ndarray]  # rows along the latent path between two samples
 
 
 def compute_samples(record: RunRecord, table: ColumnTable) -> Samples:
@@ -31,11 +34,13 @@ def compute_samples(record: RunRecord, table: ColumnTable) -> Samples:
     n = min(SAMPLE_ROWS, table.n_rows)
     generated = result.sample(n, seed=0)
     real = {c: table[c] for c in columns}
+    path = result.interpolate(0, 1, steps=PATH_STEPS) if hasattr(result, "interpolate") else {}
     return Samples(
         columns,
         real,
         {c: np.asarray(generated[c]) for c in columns},
         result.summary().get("metrics", {}),
+        path,
     )
 
 
@@ -46,9 +51,20 @@ class SamplesView(QWidget):
         self.caption.setWordWrap(True)
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setBackground("w")
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(0, PATH_STEPS - 1)
+        self.slider.valueChanged.connect(self._on_slider_value_changed)
+        self.path_row = QLabel()
+        path_box = QHBoxLayout()
+        path_box.addWidget(
+            QLabel("Walk through the latent space from one generated row to another:")
+        )
+        path_box.addWidget(self.slider, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.caption)
         layout.addWidget(self.plots, 1)
+        layout.addLayout(path_box)
+        layout.addWidget(self.path_row)
         self.record_shown: RunRecord | None = None
         self.shown: Samples | None = None
         self._task = LatestOnly(self)
@@ -82,6 +98,8 @@ class SamplesView(QWidget):
             )
         )
         self.caption.setText(f"Real (grey) and generated (red) values of each column.{verdict}")
+        self.slider.setEnabled(bool(samples.path))
+        self._on_slider_value_changed(self.slider.value())
         for i, column in enumerate(samples.columns):
             plot = self.plots.addPlot(row=i // 3, col=i % 3, title=column)
             real = samples.real[column]
@@ -90,6 +108,16 @@ class SamplesView(QWidget):
                 self._bars(plot, real, generated)
             else:
                 self._histograms(plot, real.astype(float), generated.astype(float))
+
+    def _on_slider_value_changed(self, step: int) -> None:
+        """Show the generated row at this point of the path (a smooth path means the
+        generator has learnt a continuous picture of the data, not a lookup table)."""
+        if self.shown is None or not self.shown.path:
+            self.path_row.clear()
+            return
+        path = self.shown.path
+        cells = [f"<b>{c}</b> {_cell(path[c][step])}" for c in self.shown.columns if c in path]
+        self.path_row.setText(f"t = {path['t'][step]:.2f}: " + "   ".join(cells))
 
     @staticmethod
     def _histograms(plot: pg.PlotItem, real: np.ndarray, generated: np.ndarray) -> None:
@@ -121,3 +149,9 @@ class SamplesView(QWidget):
                 )
             )
         plot.getAxis("bottom").setTicks([list(enumerate(levels))])
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float | np.floating):
+        return f"{float(value) + 0.0:.6g}"  # + 0.0 turns -0 into 0
+    return str(value)
