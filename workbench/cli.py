@@ -44,7 +44,8 @@ SUBCOMMANDS = (
     "explain",
     "report",
 )
-BAD_INPUT = (DataError, ProjectFileError, EngineError, GraphError, FileNotFoundError, ReportError)
+# OSError: a path the user gave cannot be written or read (a folder, no permission)
+BAD_INPUT = (OSError, DataError, ProjectFileError, EngineError, GraphError, ReportError)
 
 
 class UsageError(ValueError):
@@ -403,9 +404,12 @@ def cmd_summary(args: argparse.Namespace) -> int:
 def _chosen_run(project: Project, run_id: str | None, name: Path, engine: str | None = None):  # noqa: ANN202
     if run_id:
         try:
-            return project.run_by_id(run_id)
+            record = project.run_by_id(run_id)
         except KeyError as exc:
             raise UsageError(exc.args[0]) from exc
+        if record.status != "finished" or record.state is None:
+            raise UsageError(f"run {run_id} {record.status} and holds no result: {record.message}")
+        return record
     record = project.latest_run(engine)
     if record is None:
         what = f"finished {engine.upper()} run" if engine else "finished run"

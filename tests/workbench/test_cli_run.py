@@ -74,3 +74,13 @@ def test_sample_refuses_a_project_without_a_gan_run(
 ) -> None:  # noqa: ANN001
     assert main(["sample", str(ran_project), "-n", "5", "-o", str(tmp_path / "s.csv")]) == 2
     assert "no finished GAN run" in capsys.readouterr().err
+
+
+def test_an_unwritable_output_or_a_run_without_result_is_bad_input(
+    ran_project: Path, tmp_path: Path, capsys
+) -> None:  # noqa: ANN001
+    data = tmp_path / "new.csv"
+    data.write_text("other\n1\n")
+    assert main(["predict", str(ran_project), "--data", str(data), "-o", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err

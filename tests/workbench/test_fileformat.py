@@ -183,6 +183,22 @@ def _write_text(path: Path, text: str) -> Path:
     return path
 
 
+def _run(run_id: str, **extra: object) -> dict:
+    run = {
+        "id": run_id,
+        "engine": "mcmc",
+        "settings": {},
+        "seed": 1,
+        "device": "cpu",
+        "started": "",
+        "finished": "",
+        "status": "finished",
+        "meta": {},
+    }
+    run.update(extra)
+    return run
+
+
 def _bomb(path: Path) -> Path:
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("project.json", _valid_json())
@@ -273,6 +289,46 @@ HOSTILE = {
         ),
         "runs[0].status",
     ),
+    "entry used twice": (
+        lambda p: _write_zip(
+            p,
+            {
+                "project.json": _valid_json(runs=[_run("r1", blobs={"a": "z", "b": "z"})]),
+                "z": b"0" * 1024,
+            },
+        ),
+        "used twice",
+    ),
+    "duplicate run ids": (
+        lambda p: _write_zip(p, {"project.json": _valid_json(runs=[_run("r1"), _run("r1")])}),
+        "two runs have the id",
+    ),
+    "blob key that escapes": (
+        lambda p: _write_zip(
+            p,
+            {
+                "project.json": _valid_json(runs=[_run("r1", blobs={"../../x": "z"})]),
+                "z": b"0",
+            },
+        ),
+        "runs[0].blobs",
+    ),
+    "unknown key in source": (
+        lambda p: _write_zip(
+            p,
+            {
+                "project.json": _valid_json(
+                    dataset={
+                        "entry": "data/table.csv",
+                        "columns": [{"name": "y", "type": "numeric"}],
+                        "source": {"name": "a", "sha256": "0" * 64, "rows": 1, "evil": 1},
+                    }
+                ),
+                "data/table.csv": b"y\n1\n",
+            },
+        ),
+        "dataset.source",
+    ),
     "not a workbench file": (
         lambda p: _write_zip(p, {"project.json": b'{"format": "other"}'}),
         "not a Workbench project",
@@ -326,3 +382,17 @@ def test_a_hand_written_project_with_a_csv_table_opens(tmp_path: Path) -> None:
     project = load_project(path)
     assert project.dataset.n_rows == 3
     assert {n.name for n in project.graph.nodes.values()} == {"mu", "sigma", "y"}
+
+
+def test_saving_keeps_the_file_private_and_follows_a_link(tmp_path: Path, kidiq_csv: Path) -> None:
+    import os
+    import stat
+
+    real = tmp_path / "private.wbproj"
+    save_project(full_project(kidiq_csv), real)
+    os.chmod(real, 0o600)
+    link = tmp_path / "link.wbproj"
+    link.symlink_to(real)
+    save_project(load_project(link), link)
+    assert link.is_symlink()
+    assert stat.S_IMODE(real.stat().st_mode) == 0o600

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -36,6 +37,7 @@ MAX_ENTRIES = 10_000
 MAX_ENTRY_BYTES = 8 << 30  # 8 GiB uncompressed: far beyond any table we could show
 MAX_TOTAL_BYTES = 16 << 30
 MAX_RATIO = 200  # deflate rarely beats 100:1 on real data; bombs reach 1000:1
+RATIO_CHECKED_FROM = 64 << 10  # small entries may compress well without harm
 MAX_JSON_BYTES = 64 << 20
 _PICKLE_SUFFIXES = (".pkl", ".pickle", ".pt", ".pth", ".joblib", ".ckpt")
 
@@ -57,9 +59,33 @@ def load_project(path: str | Path) -> Project:
         raw = _read_project_json(archive, name)
         raw = migrate(raw, name)
         check_schema(raw, name)
-        project = _build(raw, archive, name)
+        _check_references(raw, name)
+        try:
+            project = _build(raw, archive, name)
+        except (KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, ProjectFileError):
+                raise
+            raise ProjectFileError(f"{name}: project.json is inconsistent ({exc!r})") from exc
     project.path = path
     return project
+
+
+def _check_references(raw: dict[str, Any], name: str) -> None:
+    """Each entry may be used once and each run id may appear once: a small file that
+    names one entry a million times would otherwise expand a million-fold in memory."""
+    entries = [raw["dataset"]["entry"]] if raw.get("dataset") else []
+    run_ids: set[str] = set()
+    for run in raw["runs"]:
+        if run["id"] in run_ids:
+            raise ProjectFileError(f"{name}: refused: two runs have the id {run['id']!r}")
+        run_ids.add(run["id"])
+        entries += [run["arrays"]] if run.get("arrays") else []
+        entries += list(run.get("blobs", {}).values())
+    seen: set[str] = set()
+    for entry in entries:
+        if entry in seen:
+            raise ProjectFileError(f"{name}: refused: the entry {entry!r} is used twice")
+        seen.add(entry)
 
 
 def _check_entries(archive: zipfile.ZipFile, name: str) -> None:
@@ -86,7 +112,7 @@ def _check_entries(archive: zipfile.ZipFile, name: str) -> None:
         if (
             info.compress_size
             and info.file_size / info.compress_size > MAX_RATIO
-            and info.file_size > (1 << 20)
+            and info.file_size > RATIO_CHECKED_FROM
         ):
             raise ProjectFileError(
                 f"{name}: refused: entry {entry!r} expands "
@@ -255,27 +281,42 @@ def project_to_json(project: Project) -> dict[str, Any]:
 
 
 def save_project(project: Project, path: str | Path) -> None:
-    """Write atomically: the old file survives any failure before the final rename."""
-    path = Path(path)
+    """Write atomically: the old file survives any failure before the final rename.
+
+    A link is followed (the file it points at is replaced, the link stays), and the
+    new file keeps the old one's permissions: a project kept private stays private.
+    """
+    link = Path(path)
+    path = link.resolve()
     content = project_to_json(project)
     content["saved"] = now_iso()
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
+        mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else None
         try:
-            with open(tmp, "wb") as handle:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as handle:
                 _write_archive(handle, project, content)
                 handle.flush()
                 os.fsync(handle.fileno())
+            os.chmod(tmp, mode if mode is not None else 0o666 & ~_umask())
             os.replace(tmp, path)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
     except OSError as exc:
-        raise ProjectFileError(f"{path.name}: could not be saved ({exc.strerror or exc})") from exc
+        raise ProjectFileError(f"{link.name}: could not be saved ({exc.strerror or exc})") from exc
     except (ValueError, TypeError) as exc:  # e.g. a table column Parquet cannot store
-        raise ProjectFileError(f"{path.name}: could not be saved ({exc})") from exc
+        raise ProjectFileError(f"{link.name}: could not be saved ({exc})") from exc
     _fsync_directory(path.parent)
-    project.mark_saved(path)
+    project.mark_saved(link)
+
+
+def _umask() -> int:
+    """The process's umask (reading it means setting it; it is put back at once)."""
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
 
 
 def _write_archive(handle: Any, project: Project, content: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ project does not import torch until a result is actually used.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,14 +37,17 @@ class RunRecord:
     state: ResultState | None = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     _result: Any = field(default=None, repr=False, compare=False)
+    _loading: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def result(self) -> Any:
-        """The engine's live result object, rebuilt from the saved state once."""
-        if self._result is None:
-            if self.state is None:
-                raise ValueError(f"run {self.id} ({self.status}) holds no result")
-            self._result = engine_module(self.engine).load_result(self.state)
-        return self._result
+        """The engine's live result object, rebuilt from the saved state once, even when
+        several views ask from several threads at the same moment."""
+        with self._loading:
+            if self._result is None:
+                if self.state is None:
+                    raise ValueError(f"run {self.id} ({self.status}) holds no result")
+                self._result = engine_module(self.engine).load_result(self.state)
+            return self._result
 
     def attach_result(self, result: Any) -> None:
         """Keep a freshly computed result (and its state for saving)."""

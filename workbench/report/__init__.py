@@ -13,10 +13,15 @@ from importlib import import_module
 from typing import Any
 
 _HOMES = {
-    "KINDS": "content", "ReportOptions": "content", "build_content": "content",
-    "explain_row_json": "export", "export_report": "export", "write_report": "export",
+    "KINDS": "content",
+    "ReportOptions": "content",
+    "build_content": "content",
+    "explain_row_json": "export",
+    "export_report": "export",
+    "write_report": "export",
     "render_html": "render",
-    "ReportSettings": "settings", "read_settings": "settings",
+    "ReportSettings": "settings",
+    "read_settings": "settings",
     "ReportError": "errors",
 }
 

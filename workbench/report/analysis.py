@@ -92,7 +92,7 @@ def run_data(project: Project, record: RunRecord) -> RunData:
 
 
 def attribution_scale(result: Any) -> str:
-    """"response" (the prediction itself) for models linear on a logit or log link,
+    """ "response" (the prediction itself) for models linear on a logit or log link,
     so that the person reads effects on the probability or count, not on log-odds;
     "link" otherwise — the same numbers, by the cheap exact route, when the link is
     the identity."""
@@ -117,41 +117,70 @@ def row_index(data: RunData, row: int) -> int:
     if not 1 <= row <= n:
         raise ReportError(f"row {row} does not exist: the table has rows 1 to {n}")
     if not data.design.complete[row - 1]:
-        missing = [name for name, v in zip(data.result.input_names, data.design.X[row - 1],
-                                           strict=True) if not np.isfinite(v)]
-        raise ReportError(f"row {row} has no value for {', '.join(missing)}, an input of the "
-                          "model, so the model made no prediction for it")
+        missing = [
+            name
+            for name, v in zip(data.result.input_names, data.design.X[row - 1], strict=True)
+            if not np.isfinite(v)
+        ]
+        raise ReportError(
+            f"row {row} has no value for {', '.join(missing)}, an input of the "
+            "model, so the model made no prediction for it"
+        )
     return row - 1
 
 
-def explain_one_row(data: RunData, row: int, level: float, settings: ReportSettings,
-                    cancel: CancelToken | None = None) -> dict[str, Any]:
+def explain_one_row(
+    data: RunData,
+    row: int,
+    level: float,
+    settings: ReportSettings,
+    cancel: CancelToken | None = None,
+) -> dict[str, Any]:
     """The explanation record (schema workbench.explanation/1) of table row ``row``."""
     index = row_index(data, row)
     x = data.design.X[index : index + 1]
     background, weights = data.background()
-    attributions = explain_rows(data.result, x, background, weights=weights, level=level,
-                                seed=SEED, scale=attribution_scale(data.result), cancel=cancel)
+    attributions = explain_rows(
+        data.result,
+        x,
+        background,
+        weights=weights,
+        level=level,
+        seed=SEED,
+        scale=attribution_scale(data.result),
+        cancel=cancel,
+    )
     rule = settings.decision.rule if settings.decision else None
     counterfactuals = None
     names = list(data.result.input_names)
-    usable = [a for a in settings.actionable
-              if a.feature in names and a.feature != settings.protected]
+    usable = [
+        a for a in settings.actionable if a.feature in names and a.feature != settings.protected
+    ]
     if rule is not None and usable:
-        counterfactuals = find_counterfactuals(data.result, x[0], rule, usable,
-                                               scales=background.std(axis=0), seed=SEED,
-                                               cancel=cancel)
-    return explanation_record(data.result, attributions, 0, row=row,
-                              counterfactuals=counterfactuals, rule=rule)
+        counterfactuals = find_counterfactuals(
+            data.result, x[0], rule, usable, scales=background.std(axis=0), seed=SEED, cancel=cancel
+        )
+    return explanation_record(
+        data.result, attributions, 0, row=row, counterfactuals=counterfactuals, rule=rule
+    )
 
 
-def explain_sample(data: RunData, level: float, cancel: CancelToken | None = None
-                   ) -> tuple[np.ndarray, Attributions]:
+def explain_sample(
+    data: RunData, level: float, cancel: CancelToken | None = None
+) -> tuple[np.ndarray, Attributions]:
     """Attributions of a fixed random sample of rows, for the global views."""
     rows = data.sample(IMPORTANCE_ROWS)
     background, weights = data.background()
-    a = explain_rows(data.result, data.design.X[rows], background, weights=weights, level=level,
-                     seed=SEED, scale=attribution_scale(data.result), cancel=cancel)
+    a = explain_rows(
+        data.result,
+        data.design.X[rows],
+        background,
+        weights=weights,
+        level=level,
+        seed=SEED,
+        scale=attribution_scale(data.result),
+        cancel=cancel,
+    )
     return rows, a
 
 
@@ -167,15 +196,17 @@ def calibration_check(data: RunData, level: float) -> dict[str, Any] | None:
     if len(rows) == 0:
         return None
     levels = tuple(sorted({*CALIBRATION_LEVELS, float(level)}))
-    out = calibration(data.result, data.design.X[rows], data.design.y[rows], levels=levels,
-                      seed=SEED)
+    out = calibration(
+        data.result, data.design.X[rows], data.design.y[rows], levels=levels, seed=SEED
+    )
     out["pit"].pop("values")  # one number per row: not for a report
     out["rows_total"] = int(len(data.complete))
     return out
 
 
-def group_rates(project: Project, data: RunData, column: str,
-                settings: ReportSettings) -> dict[str, Any]:
+def group_rates(
+    project: Project, data: RunData, column: str, settings: ReportSettings
+) -> dict[str, Any]:
     """Predicted (and observed) outcomes per group of the protected column."""
     rows = data.sample(CHECK_ROWS)
     mean = np.asarray(data.result.predict(data.design.X[rows])[0], dtype=float)
@@ -185,8 +216,11 @@ def group_rates(project: Project, data: RunData, column: str,
     groups = []
     for label in sorted(set(labels), key=str):
         inside = labels == label
-        entry: dict[str, Any] = {"group": str(label), "n": int(inside.sum()),
-                                 "mean_prediction": float(mean[inside].mean())}
+        entry: dict[str, Any] = {
+            "group": str(label),
+            "n": int(inside.sum()),
+            "mean_prediction": float(mean[inside].mean()),
+        }
         if y is not None and np.isfinite(y[inside]).any():
             entry["mean_observed"] = float(np.nanmean(y[inside]))
         if rule is not None:
@@ -204,10 +238,18 @@ def _group_labels(values: np.ndarray) -> np.ndarray:
     distinct = set(map(str, present))
     numeric = all(isinstance(v, int | float | np.integer | np.floating) for v in present)
     if len(distinct) <= MAX_GROUPS or not numeric:
-        return np.array(["(missing)" if v is None or v != v else str(v) for v in values],
-                        dtype=object)
+        return np.array(
+            ["(missing)" if v is None or v != v else str(v) for v in values], dtype=object
+        )
     median = float(np.median(np.asarray(present, dtype=float)))
-    return np.array([
-        "(missing)" if v is None or v != v
-        else f"below {median:g}" if float(v) < median else f"{median:g} or more"
-        for v in values], dtype=object)
+    return np.array(
+        [
+            "(missing)"
+            if v is None or v != v
+            else f"below {median:g}"
+            if float(v) < median
+            else f"{median:g} or more"
+            for v in values
+        ],
+        dtype=object,
+    )

@@ -50,23 +50,35 @@ def graph_statements(graph: dict[str, Any]) -> list[str]:
         return [f"(the model cannot be written out: {exc})"]
 
 
-def build_annex(project: Project, data: analysis.RunData, settings: ReportSettings,
-                level: float, cancel: CancelToken | None = None,
-                explanation: dict[str, Any] | None = None) -> dict[str, Any]:
+def build_annex(
+    project: Project,
+    data: analysis.RunData,
+    settings: ReportSettings,
+    level: float,
+    cancel: CancelToken | None = None,
+    explanation: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     record, result = data.record, data.result
     summary = record.summary
     graph = provenance.run_graph(project, record)
     rows, attributions = analysis.explain_sample(data, level, cancel)
     typical = float(np.median(np.abs(attributions.values).sum(axis=1)))
-    gates.check_additivity(attributions.additivity_error, [typical],
-                           float(np.median(np.abs(attributions.output))), "the sample of rows")
+    gates.check_additivity(
+        attributions.additivity_error,
+        [typical],
+        float(np.median(np.abs(attributions.output))),
+        "the sample of rows",
+    )
     importance = global_importance(attributions)
     annex: dict[str, Any] = {
         "model": {
             "figure": model_figure(graph),
             "statements": graph_statements(graph),
-            "descriptions": [(n["name"], n["description"]) for n in graph.get("nodes", [])
-                             if n.get("description")],
+            "descriptions": [
+                (n["name"], n["description"])
+                for n in graph.get("nodes", [])
+                if n.get("description")
+            ],
             "target": result.target,
             "inputs": list(result.input_names),
         },
@@ -85,16 +97,33 @@ def build_annex(project: Project, data: analysis.RunData, settings: ReportSettin
         "importance": {
             "rows": len(rows),
             "method": attributions.method,
-            "table": [{"feature": i["feature"], "mean_abs": tech(i["mean_abs"]),
-                       "lower": tech(i["lower"]), "upper": tech(i["upper"])} for i in importance],
+            "table": [
+                {
+                    "feature": i["feature"],
+                    "mean_abs": tech(i["mean_abs"]),
+                    "lower": tech(i["lower"]),
+                    "upper": tech(i["upper"]),
+                }
+                for i in importance
+            ],
             "figure": interval_bars(
-                [{"label": i["feature"], "value": i["mean_abs"], "lower": i["lower"],
-                  "upper": i["upper"]} for i in importance],
-                signed=False, axis_label=f"average size of the effect on {result.target}"),
+                [
+                    {
+                        "label": i["feature"],
+                        "value": i["mean_abs"],
+                        "lower": i["lower"],
+                        "upper": i["upper"],
+                    }
+                    for i in importance
+                ],
+                signed=False,
+                axis_label=f"average size of the effect on {result.target}",
+            ),
         },
         "calibration": _calibration(data, level),
-        "fairness": None if settings.protected is None else _fairness(
-            project, data, settings, importance, explanation),
+        "fairness": None
+        if settings.protected is None
+        else _fairness(project, data, settings, importance, explanation),
         "provenance": _provenance(project, data, graph),
         "settings_notes": _settings_notes(settings, result),
     }
@@ -110,8 +139,11 @@ def _diagnostics(summary: dict[str, Any]) -> dict[str, Any]:
     for name, value in (summary.get("metrics") or {}).items():
         if isinstance(value, int | float) and not isinstance(value, bool):
             metrics.append((name, tech(value)))
-    hyper = [(k, tech(v)) for k, v in (summary.get("hyperparameters") or {}).items()
-             if isinstance(v, int | float)]
+    hyper = [
+        (k, tech(v))
+        for k, v in (summary.get("hyperparameters") or {}).items()
+        if isinstance(v, int | float)
+    ]
     return {
         "converged": summary.get("converged"),
         "warnings": [str(w) for w in summary.get("warnings", [])],
@@ -119,9 +151,21 @@ def _diagnostics(summary: dict[str, Any]) -> dict[str, Any]:
         "parameter_columns": PARAMETER_COLUMNS,
         "metrics": metrics,
         "hyperparameters": hyper,
-        "facts": [(k, tech(summary[k])) for k in ("ensembles", "walkers", "steps", "burn_in",
-                                                  "thin", "draws_per_ensemble", "acceptance",
-                                                  "rows", "dropped_rows") if k in summary],
+        "facts": [
+            (k, tech(summary[k]))
+            for k in (
+                "ensembles",
+                "walkers",
+                "steps",
+                "burn_in",
+                "thin",
+                "draws_per_ensemble",
+                "acceptance",
+                "rows",
+                "dropped_rows",
+            )
+            if k in summary
+        ],
     }
 
 
@@ -156,18 +200,28 @@ def _calibration(data: analysis.RunData, level: float) -> dict[str, Any] | None:
     return {
         "sentence": sentence,
         "n": calib["n"],
-        "table": [{"level": percent(c["level"]), "covered": c["covered"],
-                   "coverage": percent(c["coverage"]),
-                   "expected": f"{percent(c['level'])} ± {percent(2 * c['nominal_se'])}",
-                   "width": tech(c["mean_width"])} for c in calib["coverage"]],
+        "table": [
+            {
+                "level": percent(c["level"]),
+                "covered": c["covered"],
+                "coverage": percent(c["coverage"]),
+                "expected": f"{percent(c['level'])} ± {percent(2 * c['nominal_se'])}",
+                "width": tech(c["mean_width"]),
+            }
+            for c in calib["coverage"]
+        ],
         "ks_distance": tech(calib["pit"]["ks_distance"]),
         "ks_pvalue": tech(calib["pit"]["ks_pvalue"]),
     }
 
 
-def _fairness(project: Project, data: analysis.RunData, settings: ReportSettings,
-              importance: list[dict[str, Any]], explanation: dict[str, Any] | None
-              ) -> dict[str, Any]:
+def _fairness(
+    project: Project,
+    data: analysis.RunData,
+    settings: ReportSettings,
+    importance: list[dict[str, Any]],
+    explanation: dict[str, Any] | None,
+) -> dict[str, Any]:
     column = settings.protected
     used = column in data.result.input_names
     rank = next((i + 1 for i, entry in enumerate(importance) if entry["feature"] == column), None)
@@ -176,15 +230,19 @@ def _fairness(project: Project, data: analysis.RunData, settings: ReportSettings
     row_effect = None
     if explanation is not None and column in explanation["attributions"]:
         a = explanation["attributions"][column]
-        row_effect = {"value": tech(a["value"]), "lower": tech(a["lower"]),
-                      "upper": tech(a["upper"])}
+        row_effect = {
+            "value": tech(a["value"]),
+            "lower": tech(a["lower"]),
+            "upper": tech(a["upper"]),
+        }
     return {
         "column": column,
         "used": used,
         "rank": rank,
         "n_inputs": len(importance),
-        "importance": None if entry is None else {k: tech(entry[k]) for k in ("mean_abs", "lower",
-                                                                            "upper")},
+        "importance": None
+        if entry is None
+        else {k: tech(entry[k]) for k in ("mean_abs", "lower", "upper")},
         "row_effect": row_effect,
         "rows": rates["rows"],
         "groups": [_group_row(g) for g in rates["groups"]],
@@ -204,18 +262,23 @@ def _group_row(group: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _provenance(project: Project, data: analysis.RunData, graph: dict[str, Any]
-                ) -> list[tuple[str, str]]:
+def _provenance(
+    project: Project, data: analysis.RunData, graph: dict[str, Any]
+) -> list[tuple[str, str]]:
     source = project.dataset.source
     return [
         ("Data file", source.name),
         ("Data file SHA-256", source.sha256),
         ("Rows in the table", f"{project.dataset.n_rows:,}"),
         ("Rows with every input of the model", f"{len(data.complete):,}"),
-        ("Model fingerprint (SHA-256 of the model as canonical JSON)",
-         provenance.model_hash(graph)),
-        ("Run fingerprint (SHA-256 of the run record and its arrays)",
-         provenance.run_hash(data.record)),
+        (
+            "Model fingerprint (SHA-256 of the model as canonical JSON)",
+            provenance.model_hash(graph),
+        ),
+        (
+            "Run fingerprint (SHA-256 of the run record and its arrays)",
+            provenance.run_hash(data.record),
+        ),
         ("Run", data.record.id),
         ("Program", f"Workbench {__version__}"),
     ]
@@ -223,10 +286,15 @@ def _provenance(project: Project, data: analysis.RunData, graph: dict[str, Any]
 
 def _settings_notes(settings: ReportSettings, result: Any) -> list[str]:
     names = set(result.input_names)
-    notes = [f"The column {a.feature!r} is listed as one a person can change, but the model "
-             "does not use it, so no change to it was searched for."
-             for a in settings.actionable if a.feature not in names]
+    notes = [
+        f"The column {a.feature!r} is listed as one a person can change, but the model "
+        "does not use it, so no change to it was searched for."
+        for a in settings.actionable
+        if a.feature not in names
+    ]
     if settings.protected and settings.protected in {a.feature for a in settings.actionable}:
-        notes.append(f"The protected column {settings.protected!r} is never proposed as a "
-                     "change, though it is listed as changeable.")
+        notes.append(
+            f"The protected column {settings.protected!r} is never proposed as a "
+            "change, though it is listed as changeable."
+        )
     return notes

@@ -39,9 +39,15 @@ class ReportOptions:
     created: str | None = None  # ISO time stamp (default: now)
 
 
-def build_content(project: Project, *, kind: str = "decision", row: int | None = None,
-                  run_id: str | None = None, options: ReportOptions | None = None,
-                  cancel: CancelToken | None = None) -> dict[str, Any]:
+def build_content(
+    project: Project,
+    *,
+    kind: str = "decision",
+    row: int | None = None,
+    run_id: str | None = None,
+    options: ReportOptions | None = None,
+    cancel: CancelToken | None = None,
+) -> dict[str, Any]:
     """The report as a dict the template renders; raises ReportError when no honest
     report can be made (no run, bad row, explanation that does not add up)."""
     options = options or ReportOptions()
@@ -68,8 +74,9 @@ def build_content(project: Project, *, kind: str = "decision", row: int | None =
         "level": options.level,
         "level_text": percent(options.level),
         "purpose": settings.purpose,
-        "doubts": gates.run_doubts(record.summary, _details(kind, options),
-                                   decision=kind == "decision"),
+        "doubts": gates.run_doubts(
+            record.summary, _details(kind, options), decision=kind == "decision"
+        ),
         "run_id": record.id,
     }
     if kind == "decision":
@@ -77,14 +84,18 @@ def build_content(project: Project, *, kind: str = "decision", row: int | None =
         gates.check_additivity(
             explanation["additivity_error"],
             [a["value"] for a in explanation["attributions"].values()],
-            explanation["explained_value"], f"row {row}")
+            explanation["explained_value"],
+            f"row {row}",
+        )
         content["doubts"] += gates.explanation_doubts(explanation)
-        content["person"] = person_layer(project, explanation, settings, options,
-                                         binary=analysis.binary_target(data))
+        content["person"] = person_layer(
+            project, explanation, settings, options, binary=analysis.binary_target(data)
+        )
         content["explanation"] = explanation
     if kind == "model" or options.include_annex:
-        content["annex"] = annex.build_annex(project, data, settings, options.level, cancel,
-                                             explanation=content.get("explanation"))
+        content["annex"] = annex.build_annex(
+            project, data, settings, options.level, cancel, explanation=content.get("explanation")
+        )
     content["program"] = {"name": "Workbench", "version": __version__}
     return content
 
@@ -101,8 +112,13 @@ def _title(kind: str, settings: ReportSettings, result: Any) -> str:
     return "Explanation of a decision about you"
 
 
-def person_layer(project: Project, e: dict[str, Any], settings: ReportSettings,
-                 options: ReportOptions, binary: bool = False) -> dict[str, Any]:
+def person_layer(
+    project: Project,
+    e: dict[str, Any],
+    settings: ReportSettings,
+    options: ReportOptions,
+    binary: bool = False,
+) -> dict[str, Any]:
     """Layer 1: the numbers and facts of the letter to the person, from one record.
 
     For a 0/1 target the prediction is a probability, and its predictive interval
@@ -119,7 +135,7 @@ def person_layer(project: Project, e: dict[str, Any], settings: ReportSettings,
         "prediction": {k: num(p[k], f"prediction.{k}", d) for k in ("mean", "lower", "upper")},
         "base": num(e["base_value"], "base_value", d),
         "explained": num(e["explained_value"], "explained_value", d),
-        "explains_mean": abs(e["explained_value"] - p["mean"]) > 10 ** -d,
+        "explains_mean": abs(e["explained_value"] - p["mean"]) > 10**-d,
         "decision": _decision(e, settings, d),
     }
     factors = []
@@ -132,10 +148,18 @@ def person_layer(project: Project, e: dict[str, Any], settings: ReportSettings,
                 "direction": "raised" if up else "lowered",
                 "size": num(a["value"], f"{src}.value", fd, absolute=True),
                 # a lowering of 4.2 "between 3.1 and 5.3": the bounds of its size
-                "from": num(a["lower"] if up else a["upper"],
-                            f"{src}.{'lower' if up else 'upper'}", fd, absolute=not up),
-                "to": num(a["upper"] if up else a["lower"],
-                          f"{src}.{'upper' if up else 'lower'}", fd, absolute=not up),
+                "from": num(
+                    a["lower"] if up else a["upper"],
+                    f"{src}.{'lower' if up else 'upper'}",
+                    fd,
+                    absolute=not up,
+                ),
+                "to": num(
+                    a["upper"] if up else a["lower"],
+                    f"{src}.{'upper' if up else 'lower'}",
+                    fd,
+                    absolute=not up,
+                ),
             }
         else:
             factor = {
@@ -144,22 +168,30 @@ def person_layer(project: Project, e: dict[str, Any], settings: ReportSettings,
                 "from": num(a["lower"], f"{src}.lower", fd),
                 "to": num(a["upper"], f"{src}.upper", fd),
             }
-        factor.update(feature=settings.label(name), column=name,
-                      value=data_num(a["feature_value"], f"{src}.feature_value"))
+        factor.update(
+            feature=settings.label(name),
+            column=name,
+            value=data_num(a["feature_value"], f"{src}.feature_value"),
+        )
         factors.append(factor)
     layer["factors"] = factors[: options.max_factors]
-    layer["other_factors"] = [f["feature"] for f in factors[options.max_factors:]]
-    chart_rows = [{"label": settings.label(n), "value": a["value"], "lower": a["lower"],
-                   "upper": a["upper"]}
-                  for n, a in list(e["attributions"].items())[: options.max_factors]]
+    layer["other_factors"] = [f["feature"] for f in factors[options.max_factors :]]
+    chart_rows = [
+        {"label": settings.label(n), "value": a["value"], "lower": a["lower"], "upper": a["upper"]}
+        for n, a in list(e["attributions"].items())[: options.max_factors]
+    ]
     layer["factor_figure"] = interval_bars(
-        chart_rows, signed=True, ticks=False,
-        axis_label="\u2190 lowered the prediction   |   raised it \u2192")
-    layer["data_used"] = [{"feature": settings.label(k), "value": data_num(v, f"inputs.{k}")}
-                          for k, v in e["inputs"].items()]
+        chart_rows,
+        signed=True,
+        ticks=False,
+        axis_label="\u2190 lowered the prediction   |   raised it \u2192",
+    )
+    layer["data_used"] = [
+        {"feature": settings.label(k), "value": data_num(v, f"inputs.{k}")}
+        for k, v in e["inputs"].items()
+    ]
     used = set(e["inputs"]) | {e["target"]}
-    layer["data_not_used"] = [settings.label(c) for c in project.dataset.columns
-                              if c not in used]
+    layer["data_not_used"] = [settings.label(c) for c in project.dataset.columns if c not in used]
     layer["counterfactuals"] = _counterfactuals(e, d, settings)
     layer["counterfactual_status"] = _counterfactual_status(e, settings)
     layer["review"] = settings.review
@@ -182,22 +214,32 @@ def _decision(e: dict[str, Any], settings: ReportSettings, d: int) -> dict[str, 
     }
 
 
-def _counterfactuals(e: dict[str, Any], d: int, settings: ReportSettings
-                     ) -> list[dict[str, Any]]:
+def _counterfactuals(e: dict[str, Any], d: int, settings: ReportSettings) -> list[dict[str, Any]]:
     out = []
     for i, c in enumerate(e["counterfactuals"]):
         src = f"counterfactuals.{i}"
-        changes = [{"feature": settings.label(f),
-                    "from": data_num(ch["from"], f"{src}.changes.{f}.from"),
-                    "to": data_num(ch["to"], f"{src}.changes.{f}.to")}
-                   for f, ch in c["changes"].items()]
-        out.append({
-            "changes": changes,
-            "prediction": num(c["prediction"], f"{src}.prediction", d),
-            "probability": None if c["probability"] is None else
-            {"text": percent(c["probability"]), "src": f"{src}.probability", "absolute": False,
-             "percent": True},
-        })
+        changes = [
+            {
+                "feature": settings.label(f),
+                "from": data_num(ch["from"], f"{src}.changes.{f}.from"),
+                "to": data_num(ch["to"], f"{src}.changes.{f}.to"),
+            }
+            for f, ch in c["changes"].items()
+        ]
+        out.append(
+            {
+                "changes": changes,
+                "prediction": num(c["prediction"], f"{src}.prediction", d),
+                "probability": None
+                if c["probability"] is None
+                else {
+                    "text": percent(c["probability"]),
+                    "src": f"{src}.probability",
+                    "absolute": False,
+                    "percent": True,
+                },
+            }
+        )
     return out
 
 
@@ -207,7 +249,6 @@ def _counterfactual_status(e: dict[str, Any], settings: ReportSettings) -> str:
     if settings.decision is None:
         return "no-rule"
     names = set(e["inputs"])
-    if not any(a.feature in names and a.feature != settings.protected
-               for a in settings.actionable):
+    if not any(a.feature in names and a.feature != settings.protected for a in settings.actionable):
         return "no-actionable"
     return "found" if e["counterfactuals"] else "none-found"

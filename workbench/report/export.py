@@ -22,8 +22,9 @@ from workbench.report.render import render_html
 SUFFIXES = (".html", ".htm", ".pdf")
 
 
-def explain_row_json(project: Project, row: int, run_id: str | None = None,
-                     level: float = 0.9) -> dict[str, Any]:
+def explain_row_json(
+    project: Project, row: int, run_id: str | None = None, level: float = 0.9
+) -> dict[str, Any]:
     """The explanation record (schema workbench.explanation/1, docs/explain.md) of table
     row ``row`` (numbered from 1) — exactly the numbers a decision report prints."""
     if not 0 < level < 1:
@@ -43,8 +44,7 @@ def check_out_path(out_path: str | Path) -> Path:
     return path
 
 
-def write_report(project: Project, content: dict[str, Any], out_path: str | Path
-                 ) -> ReportRecord:
+def write_report(project: Project, content: dict[str, Any], out_path: str | Path) -> ReportRecord:
     """Write already built content to HTML or PDF and record it in the project."""
     path = check_out_path(out_path)
     if path.suffix.lower() == ".pdf":
@@ -67,10 +67,17 @@ def write_report(project: Project, content: dict[str, Any], out_path: str | Path
     return record
 
 
-def export_report(project: Project, out_path: str | Path, *, row: int | None,
-                  run_id: str | None = None, level: float = 0.9, kind: str = "decision",
-                  options: ReportOptions | None = None,
-                  cancel: CancelToken | None = None) -> ReportRecord:
+def export_report(
+    project: Project,
+    out_path: str | Path,
+    *,
+    row: int | None,
+    run_id: str | None = None,
+    level: float = 0.9,
+    kind: str = "decision",
+    options: ReportOptions | None = None,
+    cancel: CancelToken | None = None,
+) -> ReportRecord:
     """Build, write and record a report; raise ReportError with the reason when it
     cannot be made honestly (no finished run, bad row, explanation that does not add
     up, unknown suffix). ``row`` is numbered from 1 (None for a model report)."""
@@ -78,8 +85,18 @@ def export_report(project: Project, out_path: str | Path, *, row: int | None,
         raise ReportError(f"a report is 'decision' (one row) or 'model', not {kind!r}")
     check_out_path(out_path)
     base = options or ReportOptions()
-    options = ReportOptions(level=level, max_factors=base.max_factors,
-                            include_annex=base.include_annex, created=base.created)
-    content = build_content(project, kind=kind, row=row if kind == "decision" else None,
-                            run_id=run_id, options=options, cancel=cancel)
+    options = ReportOptions(
+        level=level,
+        max_factors=base.max_factors,
+        include_annex=base.include_annex,
+        created=base.created,
+    )
+    content = build_content(
+        project,
+        kind=kind,
+        row=row if kind == "decision" else None,
+        run_id=run_id,
+        options=options,
+        cancel=cancel,
+    )
     return write_report(project, content, out_path)

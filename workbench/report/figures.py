@@ -37,19 +37,32 @@ NODE_LOOK = {
 MAX_NODE_WIDTH = 170.0
 
 
-def _svg(width: float, height: float, body: list[str], alt: str, scale: float = 1.0
-         ) -> dict[str, Any]:
+def _svg(
+    width: float, height: float, body: list[str], alt: str, scale: float = 1.0
+) -> dict[str, Any]:
     w, h = math.ceil(width * scale), math.ceil(height * scale)
-    text = (f'<svg width="{w}" height="{h}" '
-            f'viewBox="0 0 {width:.1f} {height:.1f}" role="img" aria-label="{escape(alt)}">'
-            + "".join(body) + "</svg>")
+    text = (
+        f'<svg width="{w}" height="{h}" '
+        f'viewBox="0 0 {width:.1f} {height:.1f}" role="img" aria-label="{escape(alt)}">'
+        + "".join(body)
+        + "</svg>"
+    )
     return {"svg": text, "width": w, "height": h, "alt": alt}
 
 
-def _text(x: float, y: float, text: str, size: float = 12, anchor: str = "start",
-          color: str = INK, weight: str = "normal") -> str:
-    return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" {FONT} fill="{color}" '
-            f'text-anchor="{anchor}" font-weight="{weight}">{escape(text)}</text>')
+def _text(
+    x: float,
+    y: float,
+    text: str,
+    size: float = 12,
+    anchor: str = "start",
+    color: str = INK,
+    weight: str = "normal",
+) -> str:
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" {FONT} fill="{color}" '
+        f'text-anchor="{anchor}" font-weight="{weight}">{escape(text)}</text>'
+    )
 
 
 # --------------------------------------------------------------- the model
@@ -66,8 +79,9 @@ def _node_detail(node: dict[str, Any]) -> str:
     return str(node.get("distribution") or "")[:24]
 
 
-def _boundary(cx: float, cy: float, w: float, h: float, shape: str, dx: float, dy: float
-              ) -> tuple[float, float]:
+def _boundary(
+    cx: float, cy: float, w: float, h: float, shape: str, dx: float, dy: float
+) -> tuple[float, float]:
     """Where the ray from the centre in direction (dx, dy) leaves the node's outline."""
     if dx == 0 and dy == 0:
         return cx, cy
@@ -78,14 +92,19 @@ def _boundary(cx: float, cy: float, w: float, h: float, shape: str, dx: float, d
     return cx + t * dx, cy + t * dy
 
 
-def model_figure(graph: dict[str, Any], max_width: float = 560, max_height: float = 400
-                 ) -> dict[str, Any]:
+def model_figure(
+    graph: dict[str, Any], max_width: float = 560, max_height: float = 400
+) -> dict[str, Any]:
     """The drawn model, from the graph's saved positions (nodes centred on them)."""
     nodes = list(graph.get("nodes", []))
     plates = list(graph.get("plates", []))
     if not nodes:
-        return _svg(300, 40, [_text(10, 24, "(the model has no nodes)", color=MUTED)],
-                    "The model has no nodes.")
+        return _svg(
+            300,
+            40,
+            [_text(10, 24, "(the model has no nodes)", color=MUTED)],
+            "The model has no nodes.",
+        )
     boxes = {}
     for node in nodes:
         w, h = _node_size(node)
@@ -107,8 +126,10 @@ def model_figure(graph: dict[str, Any], max_width: float = 560, max_height: floa
     ]
     for plate in plates:
         (px, py), (pw, ph) = plate.get("position", (0, 0)), plate.get("size", (0, 0))
-        body.append(f'<rect x="{px - left:.1f}" y="{py - top:.1f}" width="{pw:.1f}" '
-                    f'height="{ph:.1f}" rx="6" fill="{PLATE_FILL}" stroke="{PLATE_OUTLINE}"/>')
+        body.append(
+            f'<rect x="{px - left:.1f}" y="{py - top:.1f}" width="{pw:.1f}" '
+            f'height="{ph:.1f}" rx="6" fill="{PLATE_FILL}" stroke="{PLATE_OUTLINE}"/>'
+        )
         over = plate.get("over", "rows")
         label = f"{plate.get('index', 'i')} in {over if over == 'rows' else 'levels of ' + over}"
         body.append(_text(px - left + pw - 8, py - top + ph - 8, label, 11, "end", MUTED))
@@ -122,9 +143,11 @@ def model_figure(graph: dict[str, Any], max_width: float = 560, max_height: floa
         shape_t = NODE_LOOK.get(kinds[edge["target"]], NODE_LOOK["stochastic"])[0]
         x1, y1 = _boundary(sx, sy, sw, sh, shape_s, tx - sx, ty - sy)
         x2, y2 = _boundary(tx, ty, tw, th, shape_t, sx - tx, sy - ty)
-        body.append(f'<line x1="{x1 - left:.1f}" y1="{y1 - top:.1f}" x2="{x2 - left:.1f}" '
-                    f'y2="{y2 - top:.1f}" stroke="{INK}" stroke-width="1.3" '
-                    'marker-end="url(#arrow)"/>')
+        body.append(
+            f'<line x1="{x1 - left:.1f}" y1="{y1 - top:.1f}" x2="{x2 - left:.1f}" '
+            f'y2="{y2 - top:.1f}" stroke="{INK}" stroke-width="1.3" '
+            'marker-end="url(#arrow)"/>'
+        )
     for node in nodes:
         x, y, w, h = boxes[node["id"]]
         shape, fill, double, _, _ = NODE_LOOK.get(node["kind"], NODE_LOOK["stochastic"])
@@ -132,26 +155,37 @@ def model_figure(graph: dict[str, Any], max_width: float = 560, max_height: floa
         outline = [(w, h)] + ([(w - 8, h - 8)] if double else [])
         for ow, oh in outline:
             if shape == "ellipse":
-                body.append(f'<ellipse cx="{cx:.1f}" cy="{cy:.1f}" rx="{ow / 2:.1f}" '
-                            f'ry="{oh / 2:.1f}" fill="{fill}" stroke="{INK}" stroke-width="1.3"/>')
+                body.append(
+                    f'<ellipse cx="{cx:.1f}" cy="{cy:.1f}" rx="{ow / 2:.1f}" '
+                    f'ry="{oh / 2:.1f}" fill="{fill}" stroke="{INK}" stroke-width="1.3"/>'
+                )
             else:
                 rx = 12 if shape == "rounded" else 0
-                body.append(f'<rect x="{cx - ow / 2:.1f}" y="{cy - oh / 2:.1f}" width="{ow:.1f}" '
-                            f'height="{oh:.1f}" rx="{rx}" fill="{fill}" stroke="{INK}" '
-                            'stroke-width="1.3"/>')
+                body.append(
+                    f'<rect x="{cx - ow / 2:.1f}" y="{cy - oh / 2:.1f}" width="{ow:.1f}" '
+                    f'height="{oh:.1f}" rx="{rx}" fill="{fill}" stroke="{INK}" '
+                    'stroke-width="1.3"/>'
+                )
         detail = _node_detail(node)
-        body.append(_text(cx, cy - (1 if detail else -4), node["name"], 13, "middle",
-                          weight="bold"))
+        body.append(
+            _text(cx, cy - (1 if detail else -4), node["name"], 13, "middle", weight="bold")
+        )
         if detail:
             body.append(_text(cx, cy + 14, detail, 10.5, "middle", MUTED))
-    alt = ("Picture of the model: " + ", ".join(f"{n['name']} ({n['kind']})" for n in nodes) + ".")
+    alt = "Picture of the model: " + ", ".join(f"{n['name']} ({n['kind']})" for n in nodes) + "."
     # small enough to share a page with its heading (an image cannot break across pages)
     return _svg(width, height, body, alt, scale=min(1.0, max_width / width, max_height / height))
 
 
 # ----------------------------------------------------------- bar charts
-def interval_bars(rows: list[dict[str, Any]], *, signed: bool, axis_label: str,
-                  ticks: bool = True, width: float = 600) -> dict[str, Any]:
+def interval_bars(
+    rows: list[dict[str, Any]],
+    *,
+    signed: bool,
+    axis_label: str,
+    ticks: bool = True,
+    width: float = 600,
+) -> dict[str, Any]:
     """Horizontal bars with interval whiskers, one per row: {"label", "value",
     "lower", "upper"}. ``signed``: bars go left (lowered) or right (raised) of a zero
     line; else they start at zero and grow right."""
@@ -180,22 +214,32 @@ def interval_bars(rows: list[dict[str, Any]], *, signed: bool, axis_label: str,
         colour = RAISE if row["value"] >= 0 or not signed else LOWER
         a, b = sorted((zero, px(row["value"])))
         body.append(_text(label_w - 8, y + 16, labels[i], 12, "end"))
-        body.append(f'<rect x="{a:.1f}" y="{y + 5:.1f}" width="{max(b - a, 1):.1f}" '
-                    f'height="{row_h - 10:.1f}" fill="{colour}" fill-opacity="0.75"/>')
+        body.append(
+            f'<rect x="{a:.1f}" y="{y + 5:.1f}" width="{max(b - a, 1):.1f}" '
+            f'height="{row_h - 10:.1f}" fill="{colour}" fill-opacity="0.75"/>'
+        )
         low, high = px(row["lower"]), px(row["upper"])
         mid = y + row_h / 2
-        body.append(f'<line x1="{low:.1f}" y1="{mid:.1f}" x2="{high:.1f}" y2="{mid:.1f}" '
-                    f'stroke="{INK}" stroke-width="1.5"/>')
+        body.append(
+            f'<line x1="{low:.1f}" y1="{mid:.1f}" x2="{high:.1f}" y2="{mid:.1f}" '
+            f'stroke="{INK}" stroke-width="1.5"/>'
+        )
         for end in (low, high):
-            body.append(f'<line x1="{end:.1f}" y1="{mid - 5:.1f}" x2="{end:.1f}" '
-                        f'y2="{mid + 5:.1f}" stroke="{INK}" stroke-width="1.5"/>')
+            body.append(
+                f'<line x1="{end:.1f}" y1="{mid - 5:.1f}" x2="{end:.1f}" '
+                f'y2="{mid + 5:.1f}" stroke="{INK}" stroke-width="1.5"/>'
+            )
     bottom = top + row_h * len(rows)
-    body.append(f'<line x1="{zero:.1f}" y1="{top - 4:.1f}" x2="{zero:.1f}" y2="{bottom + 2:.1f}" '
-                f'stroke="{MUTED}" stroke-width="1"/>')
+    body.append(
+        f'<line x1="{zero:.1f}" y1="{top - 4:.1f}" x2="{zero:.1f}" y2="{bottom + 2:.1f}" '
+        f'stroke="{MUTED}" stroke-width="1"/>'
+    )
     if ticks:
         for t in _nice_ticks(lo, hi):
-            body.append(f'<line x1="{px(t):.1f}" y1="{bottom + 2:.1f}" x2="{px(t):.1f}" '
-                        f'y2="{bottom + 6:.1f}" stroke="{MUTED}"/>')
+            body.append(
+                f'<line x1="{px(t):.1f}" y1="{bottom + 2:.1f}" x2="{px(t):.1f}" '
+                f'y2="{bottom + 6:.1f}" stroke="{MUTED}"/>'
+            )
             body.append(_text(px(t), bottom + 18, f"{t:g}", 10, "middle", MUTED))
         body.append(_text(label_w + plot_w / 2, bottom + 34, axis_label, 11, "middle", MUTED))
     else:

@@ -34,7 +34,8 @@ def check_additivity(error: float, values: list[float], explained: float, where:
             f"the explanation of {where} does not add up: the factors miss the prediction by "
             f"{error:.3g}, more than {ADDITIVITY_TOLERANCE:.0%} of their total size "
             f"({scale:.3g}). A report would misstate why the model decided as it did; "
-            "re-run the model or choose another attribution method before exporting.")
+            "re-run the model or choose another attribution method before exporting."
+        )
 
 
 def run_doubts(summary: dict[str, Any], details: str, decision: bool = True) -> list[str]:
@@ -42,14 +43,18 @@ def run_doubts(summary: dict[str, Any], details: str, decision: bool = True) -> 
     if summary.get("converged", True):
         return []
     subject = "The computer model behind this decision" if decision else "This model"
-    return [f"{subject} did not pass its own reliability check: "
-            "the calculation that fitted it to the data may not have settled. The "
-            f"details are in {details}."]
+    return [
+        f"{subject} did not pass its own reliability check: "
+        "the calculation that fitted it to the data may not have settled. The "
+        f"details are in {details}."
+    ]
 
 
 def explanation_doubts(record: dict[str, Any]) -> list[str]:
     """Doubts about one row's attributions (intervals not settled)."""
     if record.get("converged", True):
         return []
-    return ["The ranges given for the factors below were computed from a limited number of "
-            "simulations and may be somewhat too narrow or too wide."]
+    return [
+        "The ranges given for the factors below were computed from a limited number of "
+        "simulations and may be somewhat too narrow or too wide."
+    ]

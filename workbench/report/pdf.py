@@ -47,7 +47,8 @@ def ensure_gui_application() -> None:
     global _APP  # noqa: PLW0603 - the application must outlive this call
     if QGuiApplication.instance() is None:
         if sys.platform.startswith("linux") and not (
-                os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+        ):
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         _APP = QGuiApplication(["workbench-report"])
 
@@ -72,8 +73,11 @@ def qt_document(content: dict[str, Any]) -> QTextDocument:
     document = QTextDocument()
     document.setDefaultFont(QFont("DejaVu Sans", 10))
     for name, fig in figures.items():
-        document.addResource(QTextDocument.ResourceType.ImageResource, QUrl(name),
-                             svg_image(fig["svg"], fig["width"], fig["height"]))
+        document.addResource(
+            QTextDocument.ResourceType.ImageResource,
+            QUrl(name),
+            svg_image(fig["svg"], fig["width"], fig["height"]),
+        )
     document.setHtml(html)
     document.setMetaInformation(QTextDocument.MetaInformation.DocumentTitle, content["title"])
     return document
@@ -86,9 +90,14 @@ def write_pdf(content: dict[str, Any], path: str | Path) -> None:
     writer.setResolution(RESOLUTION)
     writer.setTitle(content["title"])
     writer.setCreator(f"Workbench {content['program']['version']}")
-    writer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4),
-                                     QPageLayout.Orientation.Portrait, MARGINS_MM,
-                                     QPageLayout.Unit.Millimeter))
+    writer.setPageLayout(
+        QPageLayout(
+            QPageSize(QPageSize.PageSizeId.A4),
+            QPageLayout.Orientation.Portrait,
+            MARGINS_MM,
+            QPageLayout.Unit.Millimeter,
+        )
+    )
     # Lay the text out at 96 "CSS pixels" per inch across the printable width, so that
     # point sizes and figure widths mean on paper what they mean in a browser.
     printable = writer.pageLayout().paintRectPoints()

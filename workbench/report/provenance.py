@@ -18,8 +18,9 @@ from workbench.project import Project, RunRecord
 
 
 def canonical_json(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=str).encode("utf-8")
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    ).encode("utf-8")
 
 
 def sha256_json(value: Any) -> str:
@@ -44,7 +45,10 @@ def run_hash(record: RunRecord) -> str:
     if record.state is not None:
         for name, array in sorted(record.state.arrays.items()):
             a = np.ascontiguousarray(array)
-            arrays[name] = {"dtype": str(a.dtype), "shape": list(a.shape),
-                            "sha256": hashlib.sha256(a.tobytes()).hexdigest()}
+            arrays[name] = {
+                "dtype": str(a.dtype),
+                "shape": list(a.shape),
+                "sha256": hashlib.sha256(a.tobytes()).hexdigest(),
+            }
         blobs = {k: hashlib.sha256(v).hexdigest() for k, v in sorted(record.state.blobs.items())}
     return sha256_json({"record": record.to_json(), "arrays": arrays, "blobs": blobs})

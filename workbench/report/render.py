@@ -39,8 +39,10 @@ def render(content: dict[str, Any], target: str = "web") -> tuple[str, dict[str,
             return Markup(fig["svg"])
         name = f"figure-{len(figures) + 1}"
         figures[name] = fig
-        return Markup(f'<img src="{name}" width="{fig["width"]}" height="{fig["height"]}" '
-                      f'alt="{escape(fig["alt"])}">')
+        return Markup(
+            f'<img src="{name}" width="{fig["width"]}" height="{fig["height"]}" '
+            f'alt="{escape(fig["alt"])}">'
+        )
 
     template = _environment().get_template(TEMPLATE)
     content = {"person": None, "annex": None, "explanation": None, **content}

@@ -14,8 +14,16 @@ from typing import Any
 from backends.explain import Actionable, DecisionRule
 from workbench.report.errors import ReportError
 
-TEXT_KEYS = ("organisation", "contact", "review", "purpose", "significance", "consequences",
-             "outcome_name", "units")
+TEXT_KEYS = (
+    "organisation",
+    "contact",
+    "review",
+    "purpose",
+    "significance",
+    "consequences",
+    "outcome_name",
+    "units",
+)
 
 
 @dataclass(frozen=True)
@@ -62,8 +70,10 @@ def read_settings(raw: dict[str, Any] | None, columns: list[str]) -> ReportSetti
     decision = _decision(raw.pop("decision", None))
     listed = raw.pop("actionable", None) or []
     if not isinstance(listed, list):
-        raise ReportError("report setting 'actionable' is a list of columns (or of "
-                          '{"feature", "lower", "upper", "step"} objects)')
+        raise ReportError(
+            "report setting 'actionable' is a list of columns (or of "
+            '{"feature", "lower", "upper", "step"} objects)'
+        )
     actionable = tuple(_actionable(item, i) for i, item in enumerate(listed))
     protected = raw.pop("protected", None) or None
     if protected is not None and protected not in columns:
@@ -71,14 +81,23 @@ def read_settings(raw: dict[str, Any] | None, columns: list[str]) -> ReportSetti
     for spec in actionable:
         if spec.feature not in columns:
             raise ReportError(
-                f"report setting 'actionable': the table has no column {spec.feature!r}")
+                f"report setting 'actionable': the table has no column {spec.feature!r}"
+            )
     labels = raw.pop("labels", None) or {}
     if not isinstance(labels, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in labels.items()):
-        raise ReportError("report setting 'labels' maps column names to words, "
-                          'e.g. {"mom_iq": "your IQ score"}')
-    return ReportSettings(**texts, decision=decision, actionable=actionable,
-                          protected=protected, labels=dict(labels), extra=raw)
+        isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
+    ):
+        raise ReportError(
+            'report setting \'labels\' maps column names to words, e.g. {"mom_iq": "your IQ score"}'
+        )
+    return ReportSettings(
+        **texts,
+        decision=decision,
+        actionable=actionable,
+        protected=protected,
+        labels=dict(labels),
+        extra=raw,
+    )
 
 
 def _number(value: Any, where: str) -> float:
@@ -95,7 +114,8 @@ def _decision(raw: Any) -> Decision | None:
     direction = raw.get("direction", "above")
     if direction not in ("above", "below"):
         raise ReportError(
-            f"report setting 'decision.direction' must be 'above' or 'below', got {direction!r}")
+            f"report setting 'decision.direction' must be 'above' or 'below', got {direction!r}"
+        )
     label = str(raw.get("label") or "").strip()
     positive = str(raw.get("positive") or label or "the positive outcome").strip()
     negative = str(raw.get("negative") or (f"not {label}" if label else "the negative outcome"))
@@ -109,8 +129,10 @@ def _actionable(raw: Any, index: int) -> Actionable:
         return Actionable(raw)
     if not isinstance(raw, dict) or not isinstance(raw.get("feature"), str):
         raise ReportError(f"report setting {where} needs a 'feature' (a column name)")
-    bounds = {k: (None if raw.get(k) is None else _number(raw[k], f"{where}.{k}"))
-              for k in ("lower", "upper", "step")}
+    bounds = {
+        k: (None if raw.get(k) is None else _number(raw[k], f"{where}.{k}"))
+        for k in ("lower", "upper", "step")
+    }
     if bounds["step"] is not None and bounds["step"] <= 0:
         raise ReportError(f"report setting {where}.step must be positive")
     if None not in (bounds["lower"], bounds["upper"]) and bounds["lower"] > bounds["upper"]:

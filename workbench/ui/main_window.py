@@ -139,12 +139,14 @@ class MainWindow(QMainWindow):
             self.columns_panel.set_dataset(self.project.dataset)
         elif event.type in ("run_added", "run_removed"):
             self.runs_panel.set_project(self.project)
-            self.undo_stack.resetClean()  # runs are not undoable: never clean again until saved
         elif event.type in ("modified_changed", "saved"):
             self._refresh_title()
 
     def _on_undo_stack_clean_changed(self, clean: bool) -> None:
-        self.project.modified = not clean
+        """Edits mark the project modified; only saving clears the mark, because runs,
+        reports and settings change the project outside the undo stack."""
+        if not clean:
+            self.project.modified = True
 
     def _on_editor_problems_changed(self, problems: list) -> None:
         """The editor validates (debounced) after every change; status and Run follow it."""
@@ -292,14 +294,20 @@ class MainWindow(QMainWindow):
         QMessageBox.warning(self, title, message)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
-        if self.run_panel.controller.running and not self.ask_stop_run():
+        controller = self.run_panel.controller
+        if controller.running and not self.ask_stop_run():
             event.ignore()
             return
-        self.run_panel.controller.stop_and_wait()
-        if self.maybe_save():
-            event.accept()
-        else:
+        if not self.maybe_save():
             event.ignore()
+            return
+        if not controller.stop_and_wait():
+            # the engine has not reached its next check yet; closing now would destroy
+            # its running thread, so the window stays until it has stopped
+            self.show_error("Still stopping", "The run is still stopping; try again in a moment.")
+            event.ignore()
+            return
+        event.accept()
 
     def ask_stop_run(self) -> bool:
         answer = QMessageBox.question(

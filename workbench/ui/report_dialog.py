@@ -63,8 +63,11 @@ class ReportDialog(QDialog):
         self.run = QComboBox()
         for record in reversed(project.runs):
             if record.status == "finished":
-                self.run.addItem(f"{record.finished[:16].replace('T', ' ')}  "
-                                 f"{record.engine.upper()}  {record.id[:8]}", record.id)
+                self.run.addItem(
+                    f"{record.finished[:16].replace('T', ' ')}  "
+                    f"{record.engine.upper()}  {record.id[:8]}",
+                    record.id,
+                )
         self.row = QSpinBox()
         n_rows = project.dataset.n_rows if project.dataset is not None else 1
         self.row.setRange(1, max(1, n_rows))
@@ -121,9 +124,14 @@ class ReportDialog(QDialog):
         self._timer.setSingleShot(True)
         self._timer.setInterval(REFRESH_DELAY_MS)
         self._timer.timeout.connect(self.refresh)
-        for signal in (self.kind.currentIndexChanged, self.run.currentIndexChanged,
-                       self.row.valueChanged, self.level.currentIndexChanged,
-                       self.factors.valueChanged, self.annex.toggled):
+        for signal in (
+            self.kind.currentIndexChanged,
+            self.run.currentIndexChanged,
+            self.row.valueChanged,
+            self.level.currentIndexChanged,
+            self.factors.valueChanged,
+            self.annex.toggled,
+        ):
             signal.connect(self._on_choice_changed)
         project.subscribe(self._on_project_event)
         self.finished.connect(lambda _: self._project.unsubscribe(self._on_project_event))
@@ -132,9 +140,11 @@ class ReportDialog(QDialog):
 
     # ------------------------------------------------------------- choices
     def options(self) -> ReportOptions:
-        return ReportOptions(level=float(self.level.currentData()),
-                             max_factors=self.factors.value(),
-                             include_annex=self.annex.isChecked())
+        return ReportOptions(
+            level=float(self.level.currentData()),
+            max_factors=self.factors.value(),
+            include_annex=self.annex.isChecked(),
+        )
 
     def _on_choice_changed(self, *_: Any) -> None:
         decision = self.kind.currentData() == "decision"
@@ -167,10 +177,15 @@ class ReportDialog(QDialog):
         self.status.setText("Computing the explanation…")
         kind = self.kind.currentData()
         worker = create_worker(
-            build_content, self._project, kind=kind,
+            build_content,
+            self._project,
+            kind=kind,
             row=self.row.value() if kind == "decision" else None,
-            run_id=self.run.currentData(), options=self.options(), _start_thread=False,
-            _ignore_errors=True)
+            run_id=self.run.currentData(),
+            options=self.options(),
+            _start_thread=False,
+            _ignore_errors=True,
+        )
         worker.returned.connect(lambda content: self._on_worker_returned(generation, content))
         worker.errored.connect(lambda exc: self._on_worker_errored(generation, exc))
         worker.finished.connect(lambda: self._workers.discard(worker))
@@ -205,8 +220,9 @@ class ReportDialog(QDialog):
     @staticmethod
     def _summary_text(content: dict[str, Any]) -> str:
         if content.get("doubts"):
-            return ("Ready. The report opens with a warning: the run's reliability check "
-                    "did not pass.")
+            return (
+                "Ready. The report opens with a warning: the run's reliability check did not pass."
+            )
         return "Ready to export."
 
     def _set_exportable(self, enabled: bool) -> None:
@@ -217,12 +233,18 @@ class ReportDialog(QDialog):
     def _on_export_clicked(self, suffix: str) -> None:
         if self._content is None:
             return
-        name = "model-report" if self._content["kind"] == "model" else (
-            f"explanation-row-{self._content['person']['row']}")
+        name = (
+            "model-report"
+            if self._content["kind"] == "model"
+            else (f"explanation-row-{self._content['person']['row']}")
+        )
         folder = self._project.path.parent if self._project.path else Path.home()
         path, _ = QFileDialog.getSaveFileName(
-            self, "Export report", str(folder / f"{name}{suffix}"),
-            "PDF (*.pdf)" if suffix == ".pdf" else "HTML (*.html *.htm)")
+            self,
+            "Export report",
+            str(folder / f"{name}{suffix}"),
+            "PDF (*.pdf)" if suffix == ".pdf" else "HTML (*.html *.htm)",
+        )
         if path:
             self.export_to(path)
 
@@ -237,8 +259,10 @@ class ReportDialog(QDialog):
             self.status.setText(f"Could not export: {exc}")
             return None
         self.status.setStyleSheet("")
-        self.status.setText(f"Exported {record.file_name} (recorded in the project; "
-                            "save the project to keep the record).")
+        self.status.setText(
+            f"Exported {record.file_name} (recorded in the project; "
+            "save the project to keep the record)."
+        )
         self.report_exported.emit(record)
         return record
 
@@ -251,9 +275,11 @@ class ReportDialog(QDialog):
         self.reports.clear()
         for record in reversed(self._project.reports):
             what = f"row {record.row}" if record.kind == "decision" else "model"
-            self.reports.addItem(f"{record.created[:16].replace('T', ' ')}  {what}  "
-                                 f"{record.level:.0%}  {record.file_name}  "
-                                 f"sha256 {record.sha256[:12]}…")
+            self.reports.addItem(
+                f"{record.created[:16].replace('T', ' ')}  {what}  "
+                f"{record.level:.0%}  {record.file_name}  "
+                f"sha256 {record.sha256[:12]}…"
+            )
 
     def done(self, result: int) -> None:
         """Closing drops pending answers; a running computation finishes on its own."""
