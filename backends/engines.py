@@ -13,6 +13,7 @@ does not pay for torch or gpytorch.
 
 from __future__ import annotations
 
+import gc
 import importlib
 from dataclasses import dataclass
 from types import ModuleType
@@ -26,12 +27,22 @@ class EngineInfo:
     name: str
     title: str
     module: str
+    # Modules the engine's libraries import lazily on first use (torch's optimisers pull in
+    # torch._dynamo, ~1.5 s; the GAN imports its training and scikit-learn-based quality
+    # modules only when it runs).
+    # Importing holds the GIL, so done mid-run it freezes the window; preload() does it early.
+    lazy_imports: tuple[str, ...] = ()
 
 
 ENGINES: dict[str, EngineInfo] = {
     "mcmc": EngineInfo("mcmc", "MCMC (emcee)", "backends.mcmc.engine"),
-    "gp": EngineInfo("gp", "Gaussian process (gpytorch)", "backends.gp.engine"),
-    "gan": EngineInfo("gan", "GAN (torch)", "backends.gan.engine"),
+    "gp": EngineInfo("gp", "Gaussian process (gpytorch)", "backends.gp.engine", ("torch._dynamo",)),
+    "gan": EngineInfo(
+        "gan",
+        "GAN (torch)",
+        "backends.gan.engine",
+        ("torch._dynamo", "backends.gan.tabular", "backends.gan.quality"),
+    ),
 }
 
 
@@ -40,6 +51,21 @@ def engine_module(name: str) -> ModuleType:
     if info is None:
         raise EngineError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
     return importlib.import_module(info.module)
+
+
+def preload(name: str) -> None:
+    """Import an engine and what its libraries would import on first use, ahead of a run."""
+    engine_module(name)
+    for module in ENGINES[name].lazy_imports:
+        importlib.import_module(module)
+
+
+def settle_after_preload() -> None:
+    """Move the objects created by importing (hundreds of thousands: torch, sympy) out of
+    the garbage collector's sight. Otherwise the next full collection, which lands at a
+    random moment of a run, walks them all with the GIL held: a 200 ms freeze."""
+    gc.collect()
+    gc.freeze()
 
 
 def suggest_engine(graph: Graph) -> str:

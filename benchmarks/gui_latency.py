@@ -24,7 +24,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from backends.engines import ENGINES, engine_module  # noqa: E402
+from backends.engines import ENGINES, preload, settle_after_preload  # noqa: E402
 from workbench.project import load_project  # noqa: E402
 from workbench.runner import prepare_run  # noqa: E402
 from workbench.ui.run.worker import RunController  # noqa: E402
@@ -99,8 +99,9 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=60.0, help="seconds before Stop")
     args = parser.parse_args()
     QApplication.instance() or QApplication([])
-    for engine in ENGINES:  # the window imports the engines at start-up, as the run panel does
-        engine_module(engine)
+    for engine in ENGINES:  # as the run panel does on a background thread at start-up
+        preload(engine)
+    settle_after_preload()
     print(f"{'':28} {'run s':>7} {'ticks':>7} {'median':>8} {'p99':>8} {'max':>8}  (stall ms)")
     idle = measure_idle(5.0)
     print(

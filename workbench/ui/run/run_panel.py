@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 import time
-from importlib import import_module
 
 import numpy as np
 import pyqtgraph as pg
@@ -30,7 +29,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backends.engines import ENGINES, engine_module, suggest_engine
+from backends.engines import (
+    ENGINES,
+    engine_module,
+    preload,
+    settle_after_preload,
+    suggest_engine,
+)
 from backends.graph.model import Problem
 from backends.graph.validate import errors_of
 from backends.runtime import EngineError, Progress
@@ -133,8 +138,9 @@ class RunPanel(QWidget):
 
     def _preload(self) -> None:
         """Import the engines (torch, gpytorch: seconds) and look for a GPU off the GUI thread."""
-        for info in ENGINES.values():
-            import_module(info.module)
+        for name in ENGINES:
+            preload(name)
+        settle_after_preload()
         import torch
 
         if torch.cuda.is_available():
