@@ -9,7 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QListWidget, QSplitter, QVBoxLayout, QWidget
 
 from backends.runtime import ColumnTable
-from workbench.project import RunRecord
+from workbench.project import Project, RunRecord
+from workbench.report.export import explain_row_json
 from workbench.ui.results.background import LatestOnly
 from workbench.ui.results.compute import AttributionView, compute_attributions
 
@@ -45,8 +46,15 @@ class AttributionsView(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.caption)
         layout.addWidget(split, 1)
+        self.what_if = QLabel()
+        self.what_if.setWordWrap(True)
+        layout.addWidget(self.what_if)
+        self.project: Project | None = None  # set by the runs panel: the report's decision rule
         self.shown: AttributionView | None = None
         self.record_shown: RunRecord | None = None
+        self._row_task = LatestOnly(self)
+        self._row_task.answered.connect(self._on_row_task_answered)
+        self._row_task.failed.connect(lambda message: self.what_if.setText(message))
         self._task = LatestOnly(self)
         self._task.answered.connect(self._on_task_answered)
         self._task.failed.connect(self._on_task_failed)
@@ -123,6 +131,37 @@ class AttributionsView(QWidget):
         if self.shown is None or not 0 <= index < len(self.shown.rows):
             return
         self.draw_waterfall(index)
+        if self.project is not None and self.record_shown is not None:
+            self.what_if.setText("Looking for changes that would alter the decision…")
+            row = int(self.shown.rows[index]) + 1
+            self._row_task.ask(explain_row_json, self.project, row, self.record_shown.id)
+
+    def _on_row_task_answered(self, record: dict) -> None:
+        """The counterfactuals of the selected row, as the report would print them."""
+        options = record.get("counterfactuals")
+        if options is None:
+            self.what_if.setText(
+                "To see what would change the outcome, set a decision rule "
+                "and the actionable inputs in the project's report settings."
+            )
+            return
+        if not options:
+            self.what_if.setText(
+                f"Row {record['row']}: no change to the actionable inputs "
+                "within their bounds would alter the decision."
+            )
+            return
+        lines = []
+        for option in options:
+            changes = ", ".join(
+                f"{k} from {v['from']:.4g} to {v['to']:.4g}" for k, v in option["changes"].items()
+            )
+            lines.append(
+                f"{changes} (the decision changes with probability {option['probability']:.0%})"
+            )
+        self.what_if.setText(
+            f"<b>Row {record['row']}: what would change the decision</b><br>" + "<br>".join(lines)
+        )
 
     def draw_waterfall(self, index: int) -> None:
         """Base value, then each input's push (bar) with its interval (whisker),

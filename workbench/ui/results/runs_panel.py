@@ -86,6 +86,7 @@ class RunsPanel(QWidget):
 
     def set_project(self, project: Project) -> None:
         self._project = project
+        self.attributions.project = project
         self._runs = list(reversed(project.runs))  # newest first
         self.history.clear()
         for record in self._runs:
