@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from backends.gan.templates import gan
 from backends.gp.templates import TREND_SEASONAL_KERNEL, gp_graph
 from backends.graph.model import Edge, Graph, Node, Plate
 from backends.templates import make_template
@@ -39,6 +40,7 @@ EXAMPLES_TO_BUILD = (
     Example("eight-schools.wbproj", "eight_schools.csv", "eight-schools"),
     Example("mauna-loa-co2.wbproj", "co2_monthly.csv", "mauna-loa"),
     Example("earnings-gan.wbproj", "earnings.csv", "gan", inputs=("earn", "height", "male")),
+    Example("digits-gan.wbproj", "digits.csv", "digits"),
 )
 
 
@@ -126,7 +128,20 @@ def write_normal_sample() -> None:
     )
 
 
-CUSTOM_GRAPHS = {"eight-schools": eight_schools_graph, "mauna-loa": mauna_loa_graph}
+def digits_graph(dataset) -> Graph:  # noqa: ANN001
+    """A DCGAN on scikit-learn's bundled 8×8 digits; the table holds the same images as
+    rows (px_<row>_<col>), so the analyst can see them in the data view."""
+    graph = gan(dataset.column_table(), inputs=["digit"], image={"source": "digits"})
+    generator = next(graph.nodes_of_kind("generator"))
+    graph.update_node(generator.id, columns=[])  # the images come from options.image
+    return graph
+
+
+CUSTOM_GRAPHS = {
+    "eight-schools": eight_schools_graph,
+    "mauna-loa": mauna_loa_graph,
+    "digits": digits_graph,
+}
 
 # What the kidiq example's report prints: an invented organisation using the model
 # to offer extra reading support, so that the letter shows every section filled in.
