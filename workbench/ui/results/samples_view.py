@@ -20,6 +20,15 @@ REAL, GENERATED = (60, 60, 60, 110), (209, 73, 91, 130)
 
 
 @dataclass
+class Images:
+    generated: np.ndarray  # (n, height, width), values as the real images
+    metrics: dict
+
+
+IMAGE_GRID = 8  # an 8 × 8 grid of generated images
+
+
+@dataclass
 class Samples:
     columns: list[str]
     real: dict[str, np.ndarray]
@@ -28,8 +37,13 @@ class Samples:
     path: dict[str, np.ndarray]  # rows along the latent path between two samples
 
 
-def compute_samples(record: RunRecord, table: ColumnTable) -> Samples:
+def compute_samples(record: RunRecord, table: ColumnTable) -> Samples | Images:
     result = record.result()
+    if result.summary().get("kind") == "images":
+        return Images(
+            result.sample_images(IMAGE_GRID * IMAGE_GRID, seed=0),
+            result.summary().get("metrics", {}),
+        )
     columns = [c for c in result.summary().get("columns", []) if c in table]
     n = min(SAMPLE_ROWS, table.n_rows)
     generated = result.sample(n, seed=0)
@@ -86,8 +100,11 @@ class SamplesView(QWidget):
         self.caption.setText("Drawing samples…")
         self._task.ask(compute_samples, record, table)
 
-    def _on_task_answered(self, samples: Samples) -> None:
+    def _on_task_answered(self, samples: Samples | Images) -> None:
         self.shown = samples
+        if isinstance(samples, Images):
+            self._draw_images(samples)
+            return
         auc = samples.metrics.get("c2st_auc")
         verdict = (
             ""
@@ -109,10 +126,33 @@ class SamplesView(QWidget):
             else:
                 self._histograms(plot, real.astype(float), generated.astype(float))
 
+    def _draw_images(self, images: Images) -> None:
+        """Generated images in a grid, one image item per cell (grey scale, 0 dark)."""
+        auc = images.metrics.get("c2st_auc")
+        self.caption.setText(
+            "Generated images."
+            + (
+                ""
+                if auc is None
+                else f" A classifier tells them from real ones with AUC {auc:.2f}."
+            )
+        )
+        self.slider.setEnabled(False)
+        self.path_row.clear()
+        view = self.plots.addViewBox(row=0, col=0, lockAspect=True, invertY=True)
+        size = images.generated.shape[-1]
+        gap = 1
+        for k, image in enumerate(images.generated):
+            item = pg.ImageItem(image.T)  # ImageItem takes (x, y); images are (row, column)
+            row, col = divmod(k, IMAGE_GRID)
+            item.setPos(col * (size + gap), row * (size + gap))
+            item.setLevels((float(images.generated.min()), float(images.generated.max())))
+            view.addItem(item)
+
     def _on_slider_value_changed(self, step: int) -> None:
         """Show the generated row at this point of the path (a smooth path means the
         generator has learnt a continuous picture of the data, not a lookup table)."""
-        if self.shown is None or not self.shown.path:
+        if not isinstance(self.shown, Samples) or not self.shown.path:
             self.path_row.clear()
             return
         path = self.shown.path
