@@ -13,11 +13,12 @@ from typing import Any
 import numpy as np
 
 from backends.design import design_matrix
-from backends.explain import explain_rows, global_importance, summarise_background
+from backends.explain import explain_rows, global_importance, pit_values, summarise_background
 from backends.runtime import ColumnTable
 from workbench.project import RunRecord
 
 GRID_POINTS = 1000
+PIT_DRAWS = 400
 EXPLAINED_ROWS = 200
 BACKGROUND_ROWS = 100
 
@@ -34,6 +35,7 @@ class Predictions:
     upper: np.ndarray
     level: float
     grid: dict[str, np.ndarray] | None  # one numeric input: x, mean, lower, upper (+ f band)
+    pit: np.ndarray | None  # probability integral transform of each observed value
 
 
 def compute_predictions(record: RunRecord, table: ColumnTable, level: float = 0.9) -> Predictions:
@@ -47,6 +49,10 @@ def compute_predictions(record: RunRecord, table: ColumnTable, level: float = 0.
         "text",
     ):
         grid = _grid_band(result, design.X[rows, 0], level)
+    pit = None
+    if design.y is not None:
+        draws = result.sample_predict(design.X[rows], PIT_DRAWS, seed=0)
+        pit = pit_values(draws, design.y[rows])
     return Predictions(
         result.target,
         list(result.input_names),
@@ -58,6 +64,7 @@ def compute_predictions(record: RunRecord, table: ColumnTable, level: float = 0.
         np.asarray(upper),
         level,
         grid,
+        pit,
     )
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from backends.runtime import ColumnTable
 from workbench.project import RunRecord
@@ -14,6 +15,7 @@ from workbench.ui.results.compute import Predictions, compute_predictions
 
 BAND = (31, 95, 168, 50)
 F_BAND = (31, 95, 168, 90)
+PIT_BINS = 10
 
 
 class PredictiveView(QWidget):
@@ -26,9 +28,15 @@ class PredictiveView(QWidget):
         self.plot.getPlotItem().setClipToView(True)
         self.plot.getPlotItem().setDownsampling(auto=True, mode="peak")
         self.plot.addLegend(offset=(10, 10))
+        self.pit = pg.PlotWidget(background="w", title="PIT of the observed values")
+        self.pit.setMaximumWidth(320)
+        self.pit.setLabel("bottom", "PIT (flat when the intervals are calibrated)")
+        plots = QHBoxLayout()
+        plots.addWidget(self.plot, 1)
+        plots.addWidget(self.pit)
         layout = QVBoxLayout(self)
         layout.addWidget(self.caption)
-        layout.addWidget(self.plot, 1)
+        layout.addLayout(plots, 1)
         self.shown: Predictions | None = None
         self.record_shown: RunRecord | None = None
         self._task = LatestOnly(self)
@@ -38,6 +46,7 @@ class PredictiveView(QWidget):
     def show_run(self, record: RunRecord | None, table: ColumnTable | None) -> None:
         self.record_shown = record
         self.plot.clear()
+        self.pit.clear()
         self.shown = None
         if record is None or record.state is None or table is None:
             self._task.forget()
@@ -56,6 +65,8 @@ class PredictiveView(QWidget):
             self._draw_band(p)
         else:
             self._draw_predicted_vs_observed(p)
+        if p.pit is not None:
+            self._draw_pit(p.pit)
         text = f"Predictions of <b>{p.target}</b> with {level} predictive intervals."
         if p.grid is not None:
             text += f" Light band: where a new observation falls with {level} probability" + (
@@ -97,6 +108,24 @@ class PredictiveView(QWidget):
         # the fill items report loose bounds (from the origin), so frame the band ourselves
         self.plot.setXRange(float(x[0]), float(x[-1]), padding=0.02)
         self.plot.setYRange(float(np.min(g["lower"])), float(np.max(g["upper"])), padding=0.05)
+
+    def _draw_pit(self, pit: np.ndarray) -> None:
+        """Where each observed value falls in its predictive distribution: a hump means
+        intervals too wide, a U too narrow, a slope a biased mean."""
+        counts, edges = np.histogram(pit, bins=PIT_BINS, range=(0.0, 1.0))
+        self.pit.plot(
+            edges,
+            counts,
+            stepMode="center",
+            fillLevel=0,
+            brush=(31, 95, 168, 120),
+            pen=pg.mkPen("#1f5fa8"),
+        )
+        self.pit.addItem(
+            pg.InfiniteLine(
+                len(pit) / PIT_BINS, angle=0, pen=pg.mkPen("#444", style=Qt.PenStyle.DashLine)
+            )
+        )
 
     def _draw_predicted_vs_observed(self, p: Predictions) -> None:
         if p.y is None:
