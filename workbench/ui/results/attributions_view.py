@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QListWidget, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QListWidget, QSplitter, QVBoxLayout, QWidget
 
+from backends.explain import dependence
 from backends.runtime import ColumnTable
 from workbench.project import Project, RunRecord
 from workbench.report.export import explain_row_json
@@ -33,11 +34,16 @@ class AttributionsView(QWidget):
         self.beeswarm = self.plots.addPlot(
             row=0, col=1, title="Every explained row (colour: input value)"
         )
-        self.waterfall = self.plots.addPlot(row=1, col=0, colspan=2, title="One row")
+        self.dependence = self.plots.addPlot(row=0, col=2, title="Dependence")
+        self.waterfall = self.plots.addPlot(row=1, col=0, colspan=3, title="One row")
+        self.feature = QComboBox()
+        self.feature.currentTextChanged.connect(self._draw_dependence)
         split = QSplitter(Qt.Orientation.Horizontal)
         rows_box = QWidget()
         rows_layout = QVBoxLayout(rows_box)
         rows_layout.setContentsMargins(0, 0, 0, 0)
+        rows_layout.addWidget(QLabel("Dependence on"))
+        rows_layout.addWidget(self.feature)
         rows_layout.addWidget(QLabel("Row"))
         rows_layout.addWidget(self.rows)
         split.addWidget(rows_box)
@@ -61,7 +67,7 @@ class AttributionsView(QWidget):
 
     def show_run(self, record: RunRecord | None, table: ColumnTable | None) -> None:
         self.record_shown = record
-        for plot in (self.importance, self.beeswarm, self.waterfall):
+        for plot in (self.importance, self.beeswarm, self.dependence, self.waterfall):
             plot.clear()
         self.rows.clear()
         self.shown = None
@@ -86,6 +92,11 @@ class AttributionsView(QWidget):
         )
         self._draw_importance(view)
         self._draw_beeswarm(view)
+        self.feature.blockSignals(True)
+        self.feature.clear()
+        self.feature.addItems(list(a.input_names))
+        self.feature.blockSignals(False)
+        self._draw_dependence(self.feature.currentText())
         self.rows.addItems([str(r + 1) for r in view.rows])
         self.rows.setCurrentRow(0)
 
@@ -126,6 +137,29 @@ class AttributionsView(QWidget):
         self.beeswarm.getAxis("left").setTicks([list(enumerate(names))])
         self.beeswarm.addItem(pg.InfiniteLine(0, angle=90, pen=pg.mkPen("#888")))
         self.beeswarm.setLabel("bottom", f"attribution ({a.scale} scale)")
+
+    def _draw_dependence(self, feature: str) -> None:
+        """The input's value against its attribution, each with its interval: the shape of
+        the model's response to this input, and where the posterior is unsure of it."""
+        self.dependence.clear()
+        if self.shown is None or not feature:
+            return
+        curve = dependence(self.shown.attributions, feature)
+        x, y = np.asarray(curve["feature_value"]), np.asarray(curve["attribution"])
+        self.dependence.addItem(
+            pg.ErrorBarItem(
+                x=x,
+                y=y,
+                top=np.asarray(curve["upper"]) - y,
+                bottom=y - np.asarray(curve["lower"]),
+                pen=pg.mkPen(31, 95, 168, 70),
+            )
+        )
+        self.dependence.plot(
+            x, y, pen=None, symbol="o", symbolSize=4, symbolPen=None, symbolBrush="#1f5fa8"
+        )
+        self.dependence.setLabel("bottom", feature)
+        self.dependence.setLabel("left", "attribution")
 
     def _on_rows_row_changed(self, index: int) -> None:
         if self.shown is None or not 0 <= index < len(self.shown.rows):
