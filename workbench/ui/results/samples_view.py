@@ -15,6 +15,7 @@ from workbench.ui.results.background import LatestOnly
 
 SAMPLE_ROWS = 5000
 PATH_STEPS = 21
+PAIR_POINTS = 2000
 BINS = 40
 REAL, GENERATED = (60, 60, 60, 110), (209, 73, 91, 130)
 
@@ -125,6 +126,9 @@ class SamplesView(QWidget):
                 self._bars(plot, real, generated)
             else:
                 self._histograms(plot, real.astype(float), generated.astype(float))
+        numeric = [c for c in samples.columns if samples.real[c].dtype != object]
+        if len(numeric) >= 2:
+            self._pairs(samples, numeric[0], numeric[1], len(samples.columns))
 
     def _draw_images(self, images: Images) -> None:
         """Generated images in a grid, one image item per cell (grey scale, 0 dark)."""
@@ -158,6 +162,22 @@ class SamplesView(QWidget):
         path = self.shown.path
         cells = [f"<b>{c}</b> {_cell(path[c][step])}" for c in self.shown.columns if c in path]
         self.path_row.setText(f"t = {path['t'][step]:.2f}: " + "   ".join(cells))
+
+    def _pairs(self, samples: Samples, x: str, y: str, index: int) -> None:
+        """Two columns jointly: marginals can match while the relation between columns does not."""
+        plot = self.plots.addPlot(row=index // 3, col=index % 3, title=f"{y} against {x}")
+        for data, colour in ((samples.real, REAL), (samples.generated, GENERATED)):
+            plot.plot(
+                data[x].astype(float)[:PAIR_POINTS],
+                data[y].astype(float)[:PAIR_POINTS],
+                pen=None,
+                symbol="o",
+                symbolSize=3,
+                symbolPen=None,
+                symbolBrush=colour,
+            )
+        plot.setLabel("bottom", x)
+        plot.setLabel("left", y)
 
     @staticmethod
     def _histograms(plot: pg.PlotItem, real: np.ndarray, generated: np.ndarray) -> None:
