@@ -113,7 +113,7 @@ def train(
         u = torch.rand(batch, noise_width, device=device, generator=rng) if noise_width else None
         return real[idx], None if cond is None else cond[idx], z, u
 
-    average = copy.deepcopy(gen).eval()  # the generator that is evaluated and kept
+    average = copy.deepcopy(gen).train(False)  # the generator that is evaluated and kept
     # compiled wrappers share their parameters with the modules; the gradient penalty's
     # double backward cannot go through a compiled critic, so WGAN-GP keeps it eager
     gen_step = torch.compile(gen) if config.compile else gen

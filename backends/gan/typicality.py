@@ -98,4 +98,4 @@ def fit_typicality(
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()
-    return model.eval()
+    return model.train(False)

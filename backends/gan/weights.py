@@ -32,4 +32,4 @@ def load_into(module: nn.Module, state: dict[str, np.ndarray], what: str) -> nn.
         module.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in state.items()})
     except RuntimeError as exc:
         raise EngineError(f"the saved {what} weights do not fit its network: {exc}") from exc
-    return module.eval()
+    return module.train(False)

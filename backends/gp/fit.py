@@ -228,8 +228,8 @@ def _fit_exact(
     if settings["steps"] == 0 or (n <= m and restarts == 1):
         built = build_model("exact", spec, data, x, y)
         converged = _optimise_exact(built, x, y, settings, tracker, f"all {n} rows")
-        built.model.eval()
-        built.likelihood.eval()
+        built.model.train(False)
+        built.likelihood.train(False)
         return Fitted("exact", built, x, y, converged, tracker)
     order = torch.as_tensor(rng.permutation(n), device=x.device)
     idx = order[:m]
@@ -258,8 +258,8 @@ def _fit_exact(
         best_state = {k: v.detach().clone() for k, v in built.model.state_dict().items()}
     built = build_model("exact", spec, data, x, y)
     built.model.load_state_dict(best_state)
-    built.model.eval()
-    built.likelihood.eval()
+    built.model.train(False)
+    built.likelihood.train(False)
     return Fitted("exact", built, x, y, converged, tracker)
 
 
@@ -389,6 +389,6 @@ def _fit_variational(
     if method == "svgp" and spec.likelihood == "gaussian":
         with torch.no_grad():  # the exact optimum of q for the final hyperparameters
             _optimal_q(built.model, float(built.likelihood.noise.reshape(-1)[0]), x, y)
-    built.model.eval()
-    built.likelihood.eval()
+    built.model.train(False)
+    built.likelihood.train(False)
     return fitted

@@ -98,8 +98,8 @@ class GPResult:
                 if k.startswith(prefix)
             }
             module.load_state_dict(tensors, strict=True)
-        built.model.eval()
-        built.likelihood.eval()
+        built.model.train(False)
+        built.likelihood.train(False)
         if self.method == "exact":
             self._posterior = ExactPosterior(built, x, y, self.meta.get("jitter", 0.0))
         else:
