@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from backends.gan.latent import arithmetic, endpoint, latents, slerp
-from backends.gan.result import GOOD_AUC
+from backends.gan.result import GOOD_AUC, RUN_INFO_KEYS
 from backends.gan.spec import GanSpec
 from backends.gan.weights import from_bytes, load_into, to_bytes
 from backends.runtime import EngineError, ResultState
@@ -147,19 +147,7 @@ class ImageGanResult:
             "quality": quality,
             "converged": quality.get("c2st_auc", 1.0) <= GOOD_AUC,
             "warnings": list(self.info.get("warnings", [])),
-            **{
-                k: self.info.get(k)
-                for k in (
-                    "best_step",
-                    "steps_run",
-                    "stop_reason",
-                    "seconds",
-                    "device",
-                    "seed",
-                    "settings",
-                    "history",
-                )
-            },
+            **{k: self.info.get(k) for k in RUN_INFO_KEYS},
         }
 
     def to_state(self) -> ResultState:

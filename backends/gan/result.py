@@ -35,6 +35,17 @@ from backends.runtime import EngineError, ResultState
 FORMAT = 1
 GOOD_AUC = 0.7  # a run whose held-out two-sample AUC is at most this counts as converged
 CHUNK = 65_536
+# what every GAN result's summary repeats from its training run
+RUN_INFO_KEYS = (
+    "best_step",
+    "steps_run",
+    "stop_reason",
+    "seconds",
+    "device",
+    "seed",
+    "settings",
+    "history",
+)
 
 
 class TabularGanResult:
@@ -251,19 +262,7 @@ class TabularGanResult:
             "quality": quality,
             "converged": auc is not None and auc <= GOOD_AUC,
             "warnings": list(self.info.get("warnings", [])),
-            **{
-                k: self.info.get(k)
-                for k in (
-                    "best_step",
-                    "steps_run",
-                    "stop_reason",
-                    "seconds",
-                    "device",
-                    "seed",
-                    "settings",
-                    "history",
-                )
-            },
+            **{k: self.info.get(k) for k in RUN_INFO_KEYS},
         }
 
     def to_state(self) -> ResultState:
