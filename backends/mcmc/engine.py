@@ -16,6 +16,7 @@ import numpy as np
 from backends.graph.compile import CompiledModel, compile_model, element_labels
 from backends.graph.model import ROWS, Graph
 from backends.mcmc.diagnostics import parameter_table, summarise_derived, verdict
+from backends.mcmc.moves import MOVES
 from backends.mcmc.pool import PoolRunner
 from backends.mcmc.result import MCMCResult, load_result, prediction_inputs
 from backends.mcmc.sampler import SamplerSettings, local_runner, new_ensembles, run_ensembles
@@ -51,6 +52,15 @@ SETTINGS: list[Setting] = [
         "0 picks 32 to 256 by the number of rows (at least 4 × parameters).",
         0,
         4096,
+    ),
+    Setting(
+        "move",
+        "Proposal",
+        "choice",
+        "de",
+        "de: differential evolution, emcee's DEMove (mixes fastest on most posteriors); "
+        "stretch: emcee's default stretch move.",
+        choices=MOVES,
     ),
     Setting(
         "max_steps",
@@ -208,12 +218,12 @@ def run(
     )
     ensembles = new_ensembles(balls, seed)
     if opts["processes"] > 1:
-        with PoolRunner(graph, table, opts["processes"], cancel) as runner:
+        with PoolRunner(graph, table, opts["processes"], opts["move"], cancel) as runner:
             chains = run_ensembles(ensembles, sampler_settings, runner, progress)
     else:
         total = opts["max_steps"] * opts["ensembles"]
         runner = local_runner(
-            model.log_density, progress, cancel, model.names, model.constrain, total
+            model.log_density, progress, cancel, model.names, model.constrain, total, opts["move"]
         )
         chains = run_ensembles(ensembles, sampler_settings, runner, progress)
     cancel.raise_if_cancelled()

@@ -31,16 +31,18 @@ def _start_worker(graph: dict[str, Any], columns: dict, types: dict) -> None:
     _MODEL = build_model(Graph.from_dict(graph), ColumnTable(columns, types))
 
 
-def _advance(ensemble: Ensemble, steps: int) -> Chunk:
+def _advance(ensemble: Ensemble, steps: int, move: str) -> Chunk:
     assert _MODEL is not None, "the worker was not initialised"
-    return advance(_MODEL.log_density, ensemble, steps)
+    return advance(_MODEL.log_density, ensemble, steps, move)
 
 
 class PoolRunner:
     """A chunk runner backed by a process pool; use it as a context manager."""
 
-    def __init__(self, graph: Graph, table: ColumnTable, processes: int, cancel: CancelToken):
-        self.cancel = cancel
+    def __init__(
+        self, graph: Graph, table: ColumnTable, processes: int, move: str, cancel: CancelToken
+    ):
+        self.cancel, self.move = cancel, move
         self.executor = ProcessPoolExecutor(
             max_workers=processes,
             mp_context=multiprocessing.get_context("spawn"),
@@ -56,7 +58,9 @@ class PoolRunner:
 
     def __call__(self, ensembles: list[Ensemble], steps: int) -> list[Chunk]:
         futures: list[Future] = [
-            self.executor.submit(_advance, Ensemble(e.coords, e.log_prob, e.random_state), steps)
+            self.executor.submit(
+                _advance, Ensemble(e.coords, e.log_prob, e.random_state), steps, self.move
+            )
             for e in ensembles
         ]
         pending = set(futures)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import emcee
 import numpy as np
 
-from backends.mcmc.moves import VectorStretchMove
+from backends.mcmc.moves import make_move
 from backends.runtime import CancelToken, Progress, ProgressCallback
 
 LogDensity = Callable[[np.ndarray], np.ndarray]
@@ -71,12 +71,13 @@ def advance(
     log_density: LogDensity,
     ensemble: Ensemble,
     steps: int,
+    move: str,
     hook: StepHook | None = None,
 ) -> Chunk:
-    """Run one ensemble ``steps`` stretch-move steps from where it stopped."""
+    """Run one ensemble ``steps`` steps of ``move`` (``moves.MOVES``) from where it stopped."""
     walkers, dim = ensemble.coords.shape
     sampler = emcee.EnsembleSampler(
-        walkers, dim, log_density, vectorize=True, moves=VectorStretchMove()
+        walkers, dim, log_density, vectorize=True, moves=make_move(move)
     )
     start = emcee.State(
         ensemble.coords, log_prob=ensemble.log_prob, random_state=ensemble.random_state
@@ -151,6 +152,7 @@ def local_runner(
     names: list[str],
     constrain: Callable[[np.ndarray], np.ndarray],
     total: int,
+    move: str,
 ) -> ChunkRunner:
     """Run chunks in this process, one ensemble after another, checking Stop every step."""
     reporter = _Reporter(progress, total, names, constrain)
@@ -163,7 +165,7 @@ def local_runner(
                 cancel.raise_if_cancelled()
                 reporter.step(k, state, acceptance)
 
-            chunks.append(advance(log_density, ensemble, steps, hook))
+            chunks.append(advance(log_density, ensemble, steps, move, hook))
         return chunks
 
     return run

@@ -36,9 +36,11 @@ def open_dialog(qtbot, project: Project, row: int = 12) -> ReportDialog:  # noqa
 @pytest.fixture
 def project(fitted_file: Path) -> Project:
     loaded = load_project(fitted_file)
-    loaded.settings.report = {"organisation": "Northfield Council",
-                              "decision": {"threshold": 80, "direction": "below"},
-                              "actionable": ["mom_iq"]}
+    loaded.settings.report = {
+        "organisation": "Northfield Council",
+        "decision": {"threshold": 80, "direction": "below"},
+        "actionable": ["mom_iq"],
+    }
     return loaded
 
 

@@ -64,9 +64,13 @@ def test_fingerprints(project: Project) -> None:
 
 
 def test_settings_are_checked() -> None:
-    settings = read_settings({"decision": {"threshold": 0.5, "label": "approved"},
-                              "actionable": ["income", {"feature": "age", "lower": 18}]},
-                             ["income", "age"])
+    settings = read_settings(
+        {
+            "decision": {"threshold": 0.5, "label": "approved"},
+            "actionable": ["income", {"feature": "age", "lower": 18}],
+        },
+        ["income", "age"],
+    )
     assert settings.decision.positive == "approved"
     assert settings.decision.negative == "not approved"
     assert [a.feature for a in settings.actionable] == ["income", "age"]

@@ -41,8 +41,9 @@ def pdf_text(path: Path) -> str | None:
     """The PDF's text via pdftotext, or None where poppler is not installed."""
     if shutil.which("pdftotext") is None:
         return None
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
-                          text=True, check=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def pdf_has_text_layer(data: bytes) -> bool:
@@ -81,8 +82,12 @@ def test_export_is_recorded_and_saved(project: Project, tmp_path: Path) -> None:
     out = tmp_path / "r.html"
     record = export_report(project, out, row=4, level=0.8)
     assert project.reports[-1] is record
-    assert (record.kind, record.row, record.level, record.file_name) == ("decision", 4, 0.8,
-                                                                       "r.html")
+    assert (record.kind, record.row, record.level, record.file_name) == (
+        "decision",
+        4,
+        0.8,
+        "r.html",
+    )
     assert record.run_id == project.latest_run().id
     assert record.sha256 == file_sha256(out)
     save_project(project, tmp_path / "p.wbproj")
@@ -96,17 +101,27 @@ def test_model_report(project: Project, tmp_path: Path) -> None:
     html = out.read_text(encoding="utf-8")
     assert record.kind == "model" and record.row is None
     assert "Model report" in html and FIRST_LINE not in html
-    for section in ("The model", "Engine and settings", "Reliability checks", "Calibration",
-                    "What matters across all cases", "Fairness", "provenance"):
+    for section in (
+        "The model",
+        "Engine and settings",
+        "Reliability checks",
+        "Calibration",
+        "What matters across all cases",
+        "Fairness",
+        "provenance",
+    ):
         assert section in html
     assert project.dataset.source.sha256 in html
 
 
-@pytest.mark.parametrize(("row", "words"), [
-    (0, "row 0 does not exist: the table has rows 1 to 434"),
-    (435, "row 435 does not exist"),
-    ("3", "whole number"),
-])
+@pytest.mark.parametrize(
+    ("row", "words"),
+    [
+        (0, "row 0 does not exist: the table has rows 1 to 434"),
+        (435, "row 435 does not exist"),
+        ("3", "whole number"),
+    ],
+)
 def test_a_bad_row_is_refused_clearly(project: Project, tmp_path: Path, row, words) -> None:
     with pytest.raises(ReportError, match=words):
         export_report(project, tmp_path / "x.html", row=row)

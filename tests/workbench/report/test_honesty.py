@@ -34,14 +34,16 @@ def test_a_converged_run_carries_no_warning(project: Project) -> None:
     assert "The engine's convergence check passed." in html
 
 
-def test_an_explanation_that_does_not_add_up_is_refused(project: Project, tmp_path: Path,
-                                                        monkeypatch) -> None:
+def test_an_explanation_that_does_not_add_up_is_refused(
+    project: Project, tmp_path: Path, monkeypatch
+) -> None:
     honest = analysis.explain_one_row
 
     def broken(*args, **kwargs):
         record = honest(*args, **kwargs)
-        record["additivity_error"] = 0.2 * sum(abs(a["value"])
-                                               for a in record["attributions"].values())
+        record["additivity_error"] = 0.2 * sum(
+            abs(a["value"]) for a in record["attributions"].values()
+        )
         return record
 
     monkeypatch.setattr(analysis, "explain_one_row", broken)

@@ -34,8 +34,11 @@ class Numbers(HTMLParser):
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         if tag == "span" and attrs.get("class") == "num":
-            self._current = {"src": attrs["data-src"], "abs": attrs.get("data-abs") == "1",
-                             "text": ""}
+            self._current = {
+                "src": attrs["data-src"],
+                "abs": attrs.get("data-abs") == "1",
+                "text": "",
+            }
         if tag in ("svg", "style", "title"):
             self._skip += 1
 
@@ -75,15 +78,21 @@ def test_every_number_in_the_letter_equals_the_explanation_json(project) -> None
             assert parse_number(text) == pytest.approx(100 * expected, abs=0.5), src
             continue
         decimals = len(text.split(".")[1]) if "." in text else 0
-        tolerance = 0.5 * 10 ** -decimals + 1e-9 * max(1.0, abs(expected))
+        tolerance = 0.5 * 10**-decimals + 1e-9 * max(1.0, abs(expected))
         # data values are printed with at most 4 significant digits
         if src.startswith("inputs.") or src.endswith(("feature_value", ".from", ".to")):
             tolerance = max(tolerance, 5e-4 * abs(expected))
         assert abs(parse_number(text) - expected) <= tolerance, (src, text, expected)
         seen.add(src)
     # every part of the record the person needs is printed
-    for key in ("prediction.mean", "prediction.lower", "prediction.upper", "base_value",
-                "explained_value", "decision_rule.threshold"):
+    for key in (
+        "prediction.mean",
+        "prediction.lower",
+        "prediction.upper",
+        "base_value",
+        "explained_value",
+        "decision_rule.threshold",
+    ):
         assert key in seen
     for name in record["attributions"]:
         assert {f"attributions.{name}.value", f"attributions.{name}.feature_value"} <= seen
