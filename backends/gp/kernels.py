@@ -25,12 +25,12 @@ from gpytorch.kernels import (
     MaternKernel,
     PeriodicKernel,
     ProductKernel,
-    RBFKernel,
     RQKernel,
     ScaleKernel,
 )
 
 from backends.gp.kernel_spec import KernelTerm
+from backends.gp.rbf import FastRBFKernel
 from backends.runtime import EngineError
 
 # spec name of a hyperparameter -> attribute of the gpytorch module
@@ -195,7 +195,7 @@ def _leaf(
     if ard and (term.kind in ("rbf", "rq", "periodic") or term.kind in MATERN_NU):
         kwargs["ard_num_dims"] = len(dims)
     if term.kind == "rbf":
-        kernel: Kernel = RBFKernel(**kwargs)
+        kernel: Kernel = FastRBFKernel(**kwargs)
     elif term.kind in MATERN_NU:
         kernel = MaternKernel(nu=MATERN_NU[term.kind], **kwargs)
     elif term.kind == "rq":

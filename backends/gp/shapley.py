@@ -29,7 +29,7 @@ def _rbf_lengthscales(kernel: Any, n_inputs: int) -> np.ndarray | None:
     factors = list(base.kernels) if isinstance(base, ProductKernel) else [base]
     lengthscales = np.full(n_inputs, np.nan)
     for factor in factors:
-        if type(factor) is not RBFKernel:
+        if not isinstance(factor, RBFKernel):
             return None
         dims = factor.active_dims
         dims = list(range(n_inputs)) if dims is None else [int(d) for d in dims]
