@@ -148,7 +148,9 @@ CUSTOM_GRAPHS = {
 KIDIQ_REPORT = {
     "organisation": "Example County Early Learning Service (an invented organisation)",
     "contact": "review@early-learning.example, or 0100 000 000 on weekdays",
-    "purpose": "to decide which children are offered extra reading support before school",
+    "purpose": (
+        "It is used to decide which children are offered extra reading support before school."
+    ),
     "outcome_name": "expected test score at age 3",
     "labels": {"mom_iq": "mother's IQ score", "mom_hs": "mother finished high school (1 = yes)"},
     "decision": {

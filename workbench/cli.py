@@ -487,6 +487,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
             f"{k} from {v['from']:.4g} to {v['to']:.4g}" for k, v in option["changes"].items()
         )
         print(f"  would change the decision: {changes} (probability {option['probability']:.0%})")
+    for note in record.get("notes") or []:
+        print(f"  note: {note}")
     return 0
 
 

@@ -160,9 +160,21 @@ def explain_one_row(
         counterfactuals = find_counterfactuals(
             data.result, x[0], rule, usable, scales=background.std(axis=0), seed=SEED, cancel=cancel
         )
-    return explanation_record(
+    record = explanation_record(
         data.result, attributions, 0, row=row, counterfactuals=counterfactuals, rule=rule
     )
+    if rule is not None and not usable:
+        record["notes"].append(
+            "No counterfactuals were searched: the report settings mark no input of the "
+            "model as actionable."
+        )
+    elif rule is not None and not counterfactuals:
+        names = ", ".join(a.feature for a in usable)
+        record["notes"].append(
+            f"No change to the actionable inputs ({names}) within their allowed ranges "
+            "would alter the decision."
+        )
+    return record
 
 
 def explain_sample(

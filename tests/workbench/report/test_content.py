@@ -7,7 +7,13 @@ import json
 import pytest
 
 from workbench.project import Project
-from workbench.report import ReportError, build_content, read_settings, render_html
+from workbench.report import (
+    ReportError,
+    build_content,
+    explain_row_json,
+    read_settings,
+    render_html,
+)
 from workbench.report.provenance import model_hash, run_hash
 
 
@@ -28,6 +34,22 @@ def test_counterfactual_sections(project: Project) -> None:
     assert content["person"]["counterfactual_status"] == "no-rule"
     assert content["person"]["decision"] is None
     assert "not compared with a threshold" in render_html(content)
+
+
+def test_the_explanation_says_why_it_offers_no_counterfactual(project: Project) -> None:
+    decision = {"threshold": 80, "direction": "below"}
+    project.settings.report = {"decision": decision}
+    notes = explain_row_json(project, 1)["notes"]
+    assert any("mark no input of the model as actionable" in n for n in notes)
+    # mom_hs moves a prediction by a few points only: it cannot cross a far threshold
+    decision["threshold"] = 10
+    project.settings.report = {
+        "decision": decision,
+        "actionable": [{"feature": "mom_hs", "lower": 0, "upper": 1, "step": 1}],
+    }
+    record = explain_row_json(project, 1)
+    assert record["counterfactuals"] == []
+    assert any("No change to the actionable inputs (mom_hs)" in n for n in record["notes"])
 
 
 def test_labels_and_unused_columns_are_named(project: Project) -> None:

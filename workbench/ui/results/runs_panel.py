@@ -99,7 +99,8 @@ class RunsPanel(QWidget):
             self.history.setCurrentRow(0)
         else:
             self.verdict.setText(
-                "No runs yet. Run the model (`workbench run PROJECT`) to see results."
+                "No runs yet. Press Run on the Run tab (or run `workbench run PROJECT`) "
+                "to see results here."
             )
             self.table.setRowCount(0)
 

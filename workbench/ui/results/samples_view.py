@@ -17,6 +17,7 @@ SAMPLE_ROWS = 5000
 PATH_STEPS = 21
 PAIR_POINTS = 2000
 BINS = 40
+FEW_LEVELS = 12  # at most this many distinct values: bars of shares, not a histogram
 REAL, GENERATED = (60, 60, 60, 110), (209, 73, 91, 130)
 
 
@@ -123,7 +124,10 @@ class SamplesView(QWidget):
             real = samples.real[column]
             generated = samples.generated[column]
             if real.dtype == object:
-                self._bars(plot, real, generated)
+                self._bars(plot, _labels(real), _labels(generated), sorted(set(_labels(real))))
+            elif _few_levels(real):
+                levels = [_cell(v) for v in np.unique(real[np.isfinite(real)])]
+                self._bars(plot, _labels(real), _labels(generated), levels)
             else:
                 self._histograms(plot, real.astype(float), generated.astype(float))
         numeric = [c for c in samples.columns if samples.real[c].dtype != object]
@@ -195,11 +199,13 @@ class SamplesView(QWidget):
             )
 
     @staticmethod
-    def _bars(plot: pg.PlotItem, real: np.ndarray, generated: np.ndarray) -> None:
-        levels = sorted({str(v) for v in real if v is not None})
-        for offset, (values, colour) in enumerate(((real, REAL), (generated, GENERATED))):
-            text = np.array([str(v) for v in values if v is not None])
-            shares = [float(np.mean(text == level)) for level in levels]
+    def _bars(
+        plot: pg.PlotItem, real: np.ndarray, generated: np.ndarray, levels: list[str]
+    ) -> None:
+        """Shares of each level, side by side: a histogram of a 0/1 or few-valued column
+        would show two spikes whose heights depend on the bin width."""
+        for offset, (text, colour) in enumerate(((real, REAL), (generated, GENERATED))):
+            shares = [float(np.mean(text == level)) if len(text) else 0.0 for level in levels]
             plot.addItem(
                 pg.BarGraphItem(
                     x=np.arange(len(levels)) + 0.4 * offset - 0.2,
@@ -209,6 +215,18 @@ class SamplesView(QWidget):
                 )
             )
         plot.getAxis("bottom").setTicks([list(enumerate(levels))])
+
+
+def _few_levels(values: np.ndarray) -> bool:
+    """A numeric column with few distinct values (a 0/1 flag, a small count)."""
+    finite = values[np.isfinite(values.astype(float))]
+    return len(np.unique(finite)) <= FEW_LEVELS
+
+
+def _labels(values: np.ndarray) -> np.ndarray:
+    """Each present value as the text its level is named by (1.0 and 1 alike)."""
+    present = [v for v in values if v is not None and not (isinstance(v, float) and np.isnan(v))]
+    return np.array([_cell(v) for v in present], dtype=object)
 
 
 def _cell(value: object) -> str:
