@@ -124,30 +124,40 @@ def _normal_likelihood(
     return b.finish()
 
 
+def _decade_above(x: float) -> float:
+    """The power of ten strictly above |x| (15 -> 100, 100 -> 1000): a round bound that
+    leaves the data well inside it."""
+    return 10.0 ** (math.floor(math.log10(abs(x))) + 1) if x else 1.0
+
+
 def normal(table: ColumnTable, target: str | None, inputs: list[str], group: str | None) -> Graph:
-    """y ~ Normal(mu, sigma): the mean and spread of one column."""
+    """y ~ Normal(mu, sigma) with flat priors: the classic first example of Bayesian
+    inference (on 100 draws from Normal(10, 2): mu ~ Uniform(0, 100), sigma ~ Uniform(0, 10)),
+    with round bounds set by the data's order of magnitude."""
     y = _numeric(table, target, "target")
     if inputs or group:
         raise EngineError("the normal template takes a target only (no inputs, no group)")
     b = Builder()
-    mean, sd = float(np.mean(y)), float(np.std(y, ddof=1)) or 1.0
+    high = _decade_above(float(np.max(np.abs(y))))
+    low = 0.0 if float(np.min(y)) >= 0 else -high
+    sd_high = _decade_above(2 * float(np.std(y, ddof=1)))
     mu = b.add(
         b.name("mu"),
         "stochastic",
         "prior",
-        distribution="Normal",
-        params={"mu": _nice(mean), "sigma": _nice(10 * sd)},
-        description=f"The mean of {target}. Weakly informative prior centred on the sample "
-        "mean with ten sample standard deviations of spread.",
+        distribution="Uniform",
+        params={"lower": f"{low:g}", "upper": f"{high:g}"},
+        description=f"The mean of {target}. Flat prior on a round range that holds every "
+        "value of the column (0 upwards for a column without negative values).",
     )
     sigma = b.add(
         b.name("sigma"),
         "stochastic",
         "prior",
-        distribution="HalfNormal",
-        params={"sigma": _nice(5 * sd)},
-        description=f"The standard deviation of {target}. Prior HalfNormal with five "
-        "sample standard deviations of scale.",
+        distribution="Uniform",
+        params={"lower": "0", "upper": f"{sd_high:g}"},
+        description=f"The standard deviation of {target}. Flat prior from 0 to the power "
+        "of ten above twice the sample standard deviation.",
     )
     b.add(
         b.name(target),
