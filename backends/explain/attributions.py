@@ -6,7 +6,7 @@ One entry point, ``explain_rows``, picks the best method a result allows:
 - "linear": a result with ``linear_terms()`` gets exact per-draw attributions on
   the link scale from its coefficient draws;
 - "shap": any other result goes through exact enumeration of coalitions (few
-  features) or shap's Permutation explainer (many) on ``sample_mean`` draws
+  features) or our sampled estimator (more; sampled.py) on ``sample_mean`` draws
   (the draws are the explained model's outputs, so one run covers a whole batch
   of draws on the same coalitions); batches of draws are added until the
   credible intervals are tight (``tolerance``) or ``max_draws`` is reached.
@@ -28,7 +28,23 @@ from backends.explain.linear import linear_attributions, linear_response_attribu
 from backends.explain.shap_backend import shap_attributions
 from backends.runtime import CancelToken, EngineError, Progress, ProgressCallback, ignore_progress
 
-METHODS = ("auto", "gp", "linear", "shap", "enumeration", "shap-exact", "shap-permutation")
+METHODS = (
+    "auto",
+    "gp",
+    "linear",
+    "shap",
+    "enumeration",
+    "sampled",
+    "shap-exact",
+    "shap-permutation",
+)
+# the record's name for each estimator behind the generic path
+_GENERIC_NAMES = {
+    "enumeration": "exact-enumeration",
+    "sampled": "sampled-kernel",
+    "exact": "shap-exact",
+    "permutation": "shap-permutation",
+}
 
 
 @dataclass
@@ -97,6 +113,7 @@ def explain_rows(
     max_draws: int = 512,
     tolerance: float = 0.05,
     n_permutations: int = 12,
+    mc_tolerance: float = 0.01,
     seed: int = 0,
     scale: str = "link",
     progress: ProgressCallback = ignore_progress,
@@ -107,9 +124,12 @@ def explain_rows(
     ``background`` (rows of the inputs, see summarise_background) stands for
     "feature unknown". ``tolerance`` is the allowed Monte Carlo error of the
     interval endpoints relative to each row's widest interval (shap method);
-    ``max_draws`` caps the draws. ``scale`` matters for models linear on a logit
-    or log link only: "link" (default) attributes the linear predictor (additive,
-    exact), "response" the probability or mean itself (exact by enumeration).
+    ``max_draws`` caps the draws. ``mc_tolerance`` (sampled method) is the allowed
+    standard error of each draw's attributions relative to that draw's largest
+    |attribution| in the row: coalitions are sampled until it is met. ``scale``
+    matters for models linear on a logit or log link only: "link" (default)
+    attributes the linear predictor (additive, exact), "response" the probability
+    or mean itself (exact by enumeration).
     Raises EngineError on bad input.
     """
     if method not in METHODS:
@@ -139,6 +159,7 @@ def explain_rows(
     shap_method = {
         "shap": "auto",
         "enumeration": "enumeration",
+        "sampled": "sampled",
         "shap-exact": "exact",
         "shap-permutation": "permutation",
     }[method]
@@ -153,6 +174,7 @@ def explain_rows(
         max_draws,
         tolerance,
         n_permutations,
+        mc_tolerance,
         seed,
         progress,
         cancel,
@@ -271,6 +293,7 @@ def _explain_shap(
     max_draws,
     tolerance,
     n_permutations,
+    mc_tolerance,
     seed,
     progress,
     cancel,
@@ -286,11 +309,12 @@ def _explain_shap(
     batches: list[np.ndarray] = []
     bases: list[np.ndarray] = []
     outputs: list[np.ndarray] = []
-    # per batch: (R, n, D) replicate estimates of the batch's mean attribution
-    rep_means: list[np.ndarray] = []
+    # per batch: (n, D) standard error of the batch's mean attribution
+    mean_errors: list[np.ndarray] = []
     batch = 0
     total_batches = max(1, -(-max_draws // n_draws))
     est_method = shap_method
+    mc_converged = True
     while True:
         cancel.raise_if_cancelled()
         draw_seed = seed + batch
@@ -316,6 +340,7 @@ def _explain_shap(
                     background,
                     method=shap_method,
                     n_permutations=n_permutations,
+                    mc_tolerance=mc_tolerance,
                     seed=seed + 7919 * batch + r,
                     weights=weights,
                 )
@@ -325,9 +350,8 @@ def _explain_shap(
         batches.append(np.moveaxis(values, -1, 0))  # (K, n, D)
         bases.append(row_estimates[0].base)
         outputs.append(at_rows)
-        if row_estimates[0].replicates is not None:
-            replicates = np.concatenate([e.replicates for e in row_estimates], axis=1)
-            rep_means.append(replicates.mean(axis=-1))
+        mean_errors.append(np.concatenate([e.mean_error for e in row_estimates]))
+        mc_converged = mc_converged and all(e.converged for e in row_estimates)
         batch += 1
         draws = np.concatenate(batches)
         progress(
@@ -345,19 +369,21 @@ def _explain_shap(
     lower, upper = credible_interval(draws, level)
     k = len(draws)
     spread = draws.std(axis=0, ddof=1) if k > 1 else np.zeros((n, d))
-    if rep_means:
-        # each batch's replicates estimate that batch's mean attribution; batches are
-        # independent and equally sized, so their errors add in quadrature.
-        per_batch = [
-            r.std(axis=0, ddof=1) ** 2 / len(r) if len(r) > 1 else np.full((n, d), np.nan)
-            for r in rep_means
-        ]
-        mc_error = np.sqrt(np.sum(per_batch, axis=0)) / len(per_batch)
-    else:
-        mc_error = np.zeros((n, d))
-    converged = (not bayesian) or intervals_tight(draws, level, tolerance)
-    if not converged:
+    # batches are independent and equally sized, so their errors add in quadrature
+    mc_error = np.sqrt(np.sum(np.square(mean_errors), axis=0)) / len(mean_errors)
+    draws_tight = (not bayesian) or intervals_tight(draws, level, tolerance)
+    converged = draws_tight and mc_converged
+    if not draws_tight:
         notes.append(f"intervals not yet within the tolerance after {k} draws (max_draws reached)")
+    if est_method == "sampled":
+        notes.append(
+            "sampled coalitions: each draw's attributions carry a Monte Carlo standard error "
+            + (
+                f"of at most {mc_tolerance:.1%} of that draw's largest attribution"
+                if mc_converged
+                else f"above the {mc_tolerance:.1%} tolerance (evaluation budget reached)"
+            )
+        )
     return Attributions(
         input_names=list(result.input_names),
         X=X,
@@ -370,7 +396,7 @@ def _explain_shap(
         mc_error=mc_error,
         draws_error=spread / np.sqrt(k),
         additivity_error=float(np.max(np.abs(draws.sum(-1) - (at_rows - base[:, None])))),
-        method="exact-enumeration" if est_method == "enumeration" else f"shap-{est_method}",
+        method=_GENERIC_NAMES[est_method],
         scale="response",
         level=level,
         n_draws=k if bayesian else 0,

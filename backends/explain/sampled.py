@@ -1,0 +1,242 @@
+"""Shapley values of a black-box model by sampled coalitions, with an honest error.
+
+The Shapley values are the solution of a constrained weighted least-squares fit
+of an additive model to the game v(S) over all coalitions, with the Shapley
+kernel weights mu(S) (Lundberg & Lee's KernelSHAP). The kernel weights are
+symmetric in the features, so the normal matrix A = sum_S mu(S) z_S z_S' is
+known in closed form (alpha I + beta 11'), and the solution is linear in
+b = sum_S mu(S) z_S v(S):
+
+    phi = (I - 11'/D) b / alpha + v(N) / D          (additive by construction)
+
+Only b needs estimating. Three things keep its error small per model call:
+
+1. Exact part: every coalition of size 1 and D-1 is enumerated (the sizes with
+   the largest kernel weight), on every background row. Per background row b
+   this gives a cheap additive fit phi0_b of that row's game; pairing sizes s
+   and D-s makes it exact for games with interactions of order two or less.
+2. Control variate: the remaining coalitions enter b only through the
+   residuals r_b(S) = v_b(S) - z_S . phi0_b (higher-order interactions only);
+   the part explained by phi0 is added exactly, through A.
+3. Sampling: each unit is a coalition S of the remaining sizes (drawn with
+   probability proportional to its kernel weight), its complement (antithetic:
+   mu(S) = mu(S^c)), and one background row (drawn by its weight), i.e. two
+   model evaluations. Units are i.i.d. and phi is linear in their mean, so the
+   estimate is unbiased and its standard error is the units' spread / sqrt(n):
+   no replicates, no bootstrap. Units are added in rounds until that error is
+   within the tolerance.
+
+All outputs of the model (e.g. 64 posterior draws) are explained from the same
+model calls. Coalitions are boolean masks, as in coalitions.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from math import comb
+
+import numpy as np
+
+from backends.runtime import EngineError
+
+Model = Callable[[np.ndarray], np.ndarray]
+
+# A unit's standard error needs a few hundred units to be itself reliable; the
+# first round is never smaller than this.
+MIN_UNITS = 256
+
+
+@dataclass
+class SampledShapley:
+    """values (n, D, K); base (K,); mc_error (n, D, K): standard error of each value;
+    mean_error (n, D): standard error of the values' mean over the K outputs
+    (not derivable from mc_error: the outputs share coalitions); n_evals (n,):
+    model evaluations per row (plus one pass over the background, shared by all
+    rows); converged (n,): tolerance met before max_evals;
+    exact: every coalition was enumerated (D <= 3), no sampling."""
+
+    values: np.ndarray
+    base: np.ndarray
+    mc_error: np.ndarray
+    mean_error: np.ndarray
+    n_evals: np.ndarray
+    converged: np.ndarray
+    exact: bool
+
+
+class KernelDesign:
+    """The Shapley kernel's constants for D features: which coalitions are
+    enumerated, and the distribution the others are sampled from."""
+
+    def __init__(self, n_features: int):
+        d = self.d = n_features
+        if d < 2:
+            raise EngineError("the sampled estimator needs at least 2 features")
+        sizes = np.arange(1, d)
+        # kernel weight of one coalition of size s
+        mu = (d - 1) / (np.array([comb(d, int(s)) for s in sizes], float) * sizes * (d - sizes))
+        count = np.array([comb(d, int(s)) for s in sizes], float)
+        # alpha = A_ii - A_ij = sum_s mu_s C(D-2, s-1), over the sizes in a set
+        diag_gap = mu * np.array([comb(d - 2, int(s) - 1) for s in sizes], float)
+        edge = (sizes == 1) | (sizes == d - 1)
+        self.alpha_full = diag_gap.sum()
+        self.alpha_edge = diag_gap[edge].sum()
+        # enumerated: the D singletons, then the D complements of singletons
+        eye = np.eye(d, dtype=bool)
+        self.masks = eye if d == 2 else np.vstack([eye, ~eye])
+        self.mask_weight = np.full(len(self.masks), mu[0])
+        rest = ~edge
+        self.exact = not rest.any()
+        self.rest_sizes = sizes[rest]
+        self.rest_total = (mu * count)[rest].sum()  # M_rest: kernel weight left to sample
+        self.rest_prob = (mu * count)[rest] / max(self.rest_total, 1e-300)
+        # A_rest = sum over the remaining coalitions of mu z z' = a I + c 11'
+        diag = (mu * np.array([comb(d - 1, int(s) - 1) for s in sizes], float))[rest].sum()
+        off = (mu * np.array([comb(d - 2, int(s) - 2) if s >= 2 else 0 for s in sizes], float))[
+            rest
+        ].sum()
+        self.rest_diag, self.rest_off = diag, off
+
+    def solve(self, b: np.ndarray, total: np.ndarray, alpha: float) -> np.ndarray:
+        """Constrained WLS solution from b (..., D, K) and v(N) - v(empty) (..., K)."""
+        centred = b - b.mean(axis=-2, keepdims=True)
+        return centred / alpha + total[..., None, :] / self.d
+
+    def rest_times(self, phi: np.ndarray) -> np.ndarray:
+        """A_rest @ phi over the feature axis (-2) of phi (..., D, K)."""
+        return (self.rest_diag - self.rest_off) * phi + self.rest_off * phi.sum(
+            axis=-2, keepdims=True
+        )
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """n coalitions of the non-enumerated sizes, drawn with probability mu(S) / M_rest."""
+        sizes = rng.choice(self.rest_sizes, size=n, p=self.rest_prob)
+        keys = rng.random((n, self.d))
+        # the s smallest of D uniform keys are a uniform subset of size s
+        cut = np.take_along_axis(np.sort(keys, axis=1), sizes[:, None] - 1, axis=1)
+        return keys <= cut
+
+
+def _outputs(model: Model, Z: np.ndarray) -> np.ndarray:
+    out = np.asarray(model(Z), dtype=float)
+    return out[:, None] if out.ndim == 1 else out
+
+
+def sampled_shapley(
+    model: Model,
+    X: np.ndarray,
+    background: np.ndarray,
+    weights: np.ndarray | None = None,
+    *,
+    tolerance: float = 0.0025,
+    round_units: int = 1024,
+    max_evals: int | None = None,
+    seed: int = 0,
+) -> SampledShapley:
+    """Shapley values of every output of ``model`` for each row of X, by sampling.
+
+    Per row, units are added in rounds of ``round_units`` until every value's
+    standard error is at most ``tolerance`` times its output's largest |value| in
+    that row (floored at a tenth of the row's largest, so that an output with
+    near-zero attributions does not demand endless units), or until ``max_evals``
+    model evaluations per row (default: half of exact enumeration's 2**D x
+    background) are spent.
+    """
+    X = np.atleast_2d(np.asarray(X, dtype=float))
+    background = np.asarray(background, dtype=float)
+    n_bg, d = background.shape
+    if X.shape[1] != d:
+        raise EngineError(f"the background has {d} columns, the rows have {X.shape[1]}")
+    if not tolerance > 0:
+        raise EngineError(f"the Monte Carlo tolerance must be positive, got {tolerance}")
+    w = np.full(n_bg, 1.0 / n_bg) if weights is None else np.asarray(weights, float)
+    w = w / w.sum()
+    design = KernelDesign(d)
+    if max_evals is None:
+        max_evals = (2**d * n_bg) // 2 if d < 40 else 10**9
+    at_bg = _outputs(model, background)  # v_b(empty) for every row: the same for all
+    base = w @ at_bg
+    rng = np.random.default_rng(seed)
+    rows = [
+        _explain_row(model, x, background, w, at_bg, design, tolerance, round_units, max_evals, rng)
+        for x in X
+    ]
+    return SampledShapley(
+        values=np.stack([r[0] for r in rows]),
+        base=base,
+        mc_error=np.stack([r[1] for r in rows]),
+        mean_error=np.stack([r[2] for r in rows]),
+        n_evals=np.array([r[3] for r in rows]),
+        converged=np.array([r[4] for r in rows]),
+        exact=design.exact,
+    )
+
+
+def _explain_row(model, x, background, w, at_bg, design, tolerance, round_units, max_evals, rng):
+    n_bg, d = background.shape
+    masks = design.masks
+    hybrids = np.where(masks[:, None, :], x, background[None, :, :]).reshape(-1, d)
+    out = _outputs(model, np.vstack([x[None, :], hybrids]))
+    at_x, games = out[0], out[1:].reshape(len(masks), n_bg, -1) - at_bg[None]  # v_b(S)
+    total_b = at_x[None, :] - at_bg  # (B, K): v_b(N)
+    # b over the enumerated coalitions, per background row: (B, D, K)
+    b_edge = np.einsum("e,ed,ebk->bdk", design.mask_weight, masks.astype(float), games)
+    phi0_b = design.solve(b_edge, total_b, design.alpha_edge)  # additive fit per row
+    phi0 = np.tensordot(w, phi0_b, axes=1)
+    b_known = np.tensordot(w, b_edge, axes=1) + design.rest_times(phi0)
+    total = w @ total_b
+    evals = 1 + len(hybrids)
+    if design.exact:
+        values = design.solve(b_known, total, design.alpha_full)
+        zeros = np.zeros_like(values)
+        return values, zeros, zeros[:, 0], evals, True
+    # A unit's contribution to the estimate is rho_k (z_S - |S|/D) M_rest / alpha
+    # (see _units), so its sums and sums of squares over units are matrix products.
+    n_units = 0
+    sums = np.zeros((4, d, len(at_x)))  # g, g^2, then g and g^2 averaged over outputs
+    while True:
+        size = max(MIN_UNITS, round_units) if n_units == 0 else round_units
+        size = min(size, max(1, (max_evals - evals) // 2))
+        rho, direction = _units(model, x, background, w, at_bg, phi0_b, total_b, design, size, rng)
+        rho_mean = rho.mean(axis=1, keepdims=True)
+        sums[0] += direction.T @ rho
+        sums[1] += (direction**2).T @ rho**2
+        sums[2] += direction.T @ rho_mean
+        sums[3] += (direction**2).T @ rho_mean**2
+        n_units += size
+        evals += 2 * size
+        factor = design.rest_total / design.alpha_full
+        values = design.solve(b_known, total, design.alpha_full) + factor * sums[0] / n_units
+        se = factor * _standard_error(sums[0], sums[1], n_units)
+        scale = np.max(np.abs(values), axis=0)
+        scale = np.maximum(scale, 0.1 * scale.max())
+        tight = bool(np.all(se <= tolerance * scale))
+        if tight or evals + 2 > max_evals:
+            mean_se = factor * _standard_error(sums[2][:, 0], sums[3][:, 0], n_units)
+            return values, se, mean_se, evals, tight
+
+
+def _units(model, x, background, w, at_bg, phi0_b, total_b, design, n, rng):
+    """n antithetic units (S, S^c, background row b): returns rho (n, K) and z_S - |S|/D (n, D).
+
+    With u = (z_S r_b(S) + z_Sc r_b(S^c)) / 2, its centred version (the part that
+    survives (I - 11'/D)) is rho (z_S - |S|/D) with rho = (r_b(S) - r_b(S^c)) / 2;
+    r_b(S^c) needs no second fit: z_Sc . phi0_b = v_b(N) - z_S . phi0_b.
+    """
+    S = design.sample(rng, n)
+    rows = rng.choice(len(background), size=n, p=w)
+    bg = background[rows]
+    out = _outputs(model, np.vstack([np.where(S, x, bg), np.where(S, bg, x)]))
+    fit = np.matmul(S[:, None, :].astype(float), phi0_b[rows])[:, 0]
+    rho = (out[:n] - out[n:] - 2 * fit + total_b[rows]) / 2
+    direction = S - S.sum(axis=1, keepdims=True) / design.d
+    return rho, direction
+
+
+def _standard_error(total: np.ndarray, total_sq: np.ndarray, n: int) -> np.ndarray:
+    if n < 2:
+        return np.full(np.shape(total), np.nan)
+    mean = total / n
+    var = np.maximum(total_sq / n - mean**2, 0.0) * n / (n - 1)
+    return np.sqrt(var / n)
