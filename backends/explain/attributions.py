@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 from scipy.stats import norm
+from threadpoolctl import threadpool_limits
 
 from backends.explain.draws import credible_interval, intervals_tight
 from backends.explain.gp_exact import RBFProductShapley
@@ -163,22 +164,27 @@ def explain_rows(
         "shap-exact": "exact",
         "shap-permutation": "permutation",
     }[method]
-    return _explain_shap(
-        result,
-        X,
-        background,
-        weights,
-        level,
-        shap_method,
-        n_draws,
-        max_draws,
-        tolerance,
-        n_permutations,
-        mc_tolerance,
-        seed,
-        progress,
-        cancel,
-    )
+    # The model is called on thousands of masked rows at a time, and each call is many
+    # small matrix products (rows x features by features x draws): waking BLAS threads
+    # for them costs more than the products. One thread was 1.5x (enumeration) to 5x
+    # (sampled) faster on the 2-core development box (benchmarks/results-explain.md).
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _explain_shap(
+            result,
+            X,
+            background,
+            weights,
+            level,
+            shap_method,
+            n_draws,
+            max_draws,
+            tolerance,
+            n_permutations,
+            mc_tolerance,
+            seed,
+            progress,
+            cancel,
+        )
 
 
 def _explain_gp(
