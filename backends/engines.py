@@ -4,6 +4,7 @@ Each engine module provides::
 
     SETTINGS: list[runtime.Setting]      # the settings form
     QUICK_SETTINGS: dict                 # small settings for --quick and tests
+    settings_for(graph, quick) -> dict   # optional: defaults tailored to a graph
     run(graph, table, settings, *, device, seed, progress, cancel) -> result
     load_result(state: runtime.ResultState) -> result
 
@@ -17,6 +18,7 @@ import gc
 import importlib
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Any
 
 from backends.graph.model import Graph
 from backends.runtime import EngineError
@@ -66,6 +68,16 @@ def settle_after_preload() -> None:
     random moment of a run, walks them all with the GIL held: a 200 ms freeze."""
     gc.collect()
     gc.freeze()
+
+
+def tailored_settings(name: str, graph: Graph, quick: bool = False) -> dict[str, Any]:
+    """The engine's defaults for this graph where they differ from its SETTINGS (the GAN
+    trains images with other settings than tables), or with quick, its small settings."""
+    module = engine_module(name)
+    tailor = getattr(module, "settings_for", None)  # an optional part of the protocol
+    if tailor is not None:
+        return tailor(graph, quick)
+    return dict(module.QUICK_SETTINGS) if quick else {}
 
 
 def suggest_engine(graph: Graph) -> str:

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from backends.engines import engine_module, suggest_engine
+from backends.engines import engine_module, suggest_engine, tailored_settings
 from backends.graph.model import Graph
 from backends.runtime import (
     CancelToken,
@@ -57,9 +57,10 @@ def prepare_run(
         raise EngineError(f"the model is not valid: {details}{more}")
     engine = engine or project.settings.engine or suggest_engine(project.graph)
     module = engine_module(engine)
-    base = dict(project.settings.engine_settings.get(engine, {}))
+    base = tailored_settings(engine, project.graph)
+    base.update(project.settings.engine_settings.get(engine, {}))
     if quick:
-        base.update(module.QUICK_SETTINGS)
+        base.update(tailored_settings(engine, project.graph, quick=True))
     base.update(overrides or {})
     settings = apply_settings(module.SETTINGS, base)
     return RunPlan(

@@ -1,17 +1,14 @@
 """A DCGAN for small square grayscale images (8×8 digits, or 16/32-pixel PNGs).
 
 Images come from scikit-learn's bundled 8×8 digits (no download), a folder of
-PNGs, or table columns that hold pixels. The networks follow DCGAN (strided
-transposed convolutions up from 2×2, strided convolutions down) without batch
-norm, for the same reason as the tabular nets: each image must be reproducible on
-its own. Quality is the two-sample AUC on pixels, and for the digits the class mix
-of generated images under a classifier trained on real ones — a generator that
-draws only ones and sevens fails there even when each image looks sharp.
+PNGs, or table columns that hold pixels; the networks are in image_networks.py.
+Quality is the two-sample AUC on pixels, and for the digits the class mix of
+generated images under a classifier trained on real ones — a generator that draws
+only ones and sevens fails there even when each image looks sharp.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -19,76 +16,14 @@ import torch
 from torch import nn
 from torch.nn.functional import interpolate
 
-from backends.gan.image_result import ImageGanResult
-from backends.gan.networks import _linear
+from backends.gan.image_networks import build_networks
+from backends.gan.image_result import ImageGanResult, decode, encode
 from backends.gan.quality import c2st_auc, class_distribution, total_variation
 from backends.gan.result import GOOD_AUC
 from backends.gan.spec import GanSpec
 from backends.gan.tabular import split_rows
 from backends.gan.training import TrainConfig, seeded_modules, train
 from backends.runtime import CancelToken, ColumnTable, EngineError, ProgressCallback
-
-
-class ImageGenerator(nn.Module):
-    def __init__(self, latent: int, size: int, base: int) -> None:
-        super().__init__()
-        self.latent, self.base, self.out_width = latent, base, size * size
-        self.fc = nn.Linear(latent, base * 4)
-        layers: list[nn.Module] = []
-        channels = base
-        for _ in range(int(math.log2(size)) - 1):
-            out = max(channels // 2, 8)
-            layers += [
-                nn.BatchNorm2d(channels),
-                nn.ReLU(),
-                nn.ConvTranspose2d(channels, out, 4, 2, 1),
-            ]
-            channels = out
-        layers += [
-            nn.BatchNorm2d(channels),
-            nn.ReLU(),
-            nn.Conv2d(channels, 1, 3, padding=1),
-            nn.Tanh(),
-        ]
-        self.body = nn.Sequential(*layers)
-
-    def forward(
-        self,
-        z: torch.Tensor,
-        cond: torch.Tensor | None = None,
-        u: torch.Tensor | None = None,
-        hard: bool = False,
-    ) -> torch.Tensor:
-        return self.body(self.fc(z).view(-1, self.base, 2, 2))
-
-
-class ImageCritic(nn.Module):
-    def __init__(self, size: int, base: int, spectral: bool) -> None:
-        super().__init__()
-        n_down = int(math.log2(size)) - 1
-        channels = [max(base // 2 ** (n_down - i), 8) for i in range(1, n_down + 1)]
-        layers: list[nn.Module] = []
-        previous = 1
-        for ch in channels:
-            conv = nn.Conv2d(previous, ch, 4, 2, 1)
-            layers += [
-                nn.utils.parametrizations.spectral_norm(conv) if spectral else conv,
-                nn.LeakyReLU(0.2),
-            ]
-            previous = ch
-        self.body = nn.Sequential(*layers)
-        self.head = _linear(previous * 4, 1, spectral)
-
-    def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
-        return self.head(self.body(x).flatten(1)).squeeze(1)
-
-
-def build_networks(spec: GanSpec, size: int) -> tuple[ImageGenerator, ImageCritic]:
-    base = spec.hidden[0]
-    return (
-        ImageGenerator(spec.latent_size, size, base),
-        ImageCritic(size, base, spec.objective == "ns-sn"),
-    )
 
 
 def load_images(spec: GanSpec) -> tuple[np.ndarray, np.ndarray | None]:
@@ -131,12 +66,13 @@ def fit_images(
     if not high > low:
         raise EngineError("all images are blank (one pixel value everywhere)")
     unit = (images - low) / (high - low)
+    levels = grid_levels(unit)
     size = unit.shape[-1]
     config = TrainConfig.from_settings(settings)
     train_rows, hold_rows = split_rows(
         len(unit), settings["holdout"], settings["quality_rows"], config.batch_size, seed
     )
-    real = torch.from_numpy((unit[train_rows] * 2 - 1).astype(np.float32))[:, None].to(device)
+    real = torch.from_numpy(encode(unit[train_rows], levels).astype(np.float32))[:, None]
     hold = unit[hold_rows].reshape(len(hold_rows), -1)
     judge = _digit_judge(unit[train_rows], labels[train_rows]) if labels is not None else None
     real_classes = class_distribution(labels[hold_rows], 10) if labels is not None else None
@@ -148,7 +84,8 @@ def fit_images(
     ).to(device)
 
     def evaluate(g: nn.Module) -> dict[str, Any]:
-        fake = ((g(eval_z).cpu().numpy() + 1) / 2).reshape(len(hold_rows), -1)
+        fake = decode(g(eval_z).cpu().numpy().astype(np.float64), levels)
+        fake = fake.reshape(len(hold_rows), -1)
         quality: dict[str, Any] = {
             "c2st_auc": c2st_auc(hold, fake, seed=seed),
             "n_compared": len(hold_rows),
@@ -168,7 +105,7 @@ def fit_images(
     outcome = train(
         gen,
         critic,
-        real,
+        real.to(device),
         None,
         spec.objective,
         config,
@@ -195,6 +132,7 @@ def fit_images(
         "settings": dict(settings),
         "size": size,
         "pixel_range": [low, high],
+        "pixel_levels": levels,
         "n_train": int(len(train_rows)),
         "n_holdout": int(len(hold_rows)),
         "warnings": warnings,
@@ -202,6 +140,16 @@ def fit_images(
     result = ImageGanResult(spec, outcome.generator_state, outcome.critic_state, info, np.zeros(1))
     result.reference_scores = np.sort(result._critic_raw(hold * (high - low) + low))
     return result
+
+
+def grid_levels(unit: np.ndarray) -> int:
+    """The number of evenly spaced levels the pixels take (17 for the digits' 0..16),
+    or 0 when they do not lie on such a grid of at most 256 levels."""
+    values = np.unique(unit)
+    n = round(1.0 / float(np.min(np.diff(values)))) if len(values) <= 256 else 0
+    if 0 < n <= 255 and np.allclose(values * n, np.rint(values * n), atol=1e-6):
+        return n + 1
+    return 0
 
 
 def _digit_judge(images: np.ndarray, labels: np.ndarray):

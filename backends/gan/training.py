@@ -50,7 +50,7 @@ class TrainConfig:
             steps=settings["steps"],
             batch_size=settings["batch_size"],
             lr_generator=settings["learning_rate"],
-            lr_critic=settings["learning_rate"],
+            lr_critic=settings["critic_learning_rate"] or settings["learning_rate"],
             critic_steps=settings["critic_steps"],
             quality_every=settings["quality_every"],
             patience=settings["patience"],

@@ -35,6 +35,7 @@ from backends.engines import (
     preload,
     settle_after_preload,
     suggest_engine,
+    tailored_settings,
 )
 from backends.graph.model import Problem
 from backends.graph.validate import errors_of
@@ -185,9 +186,9 @@ class RunPanel(QWidget):
         if engine is None or self.project is None:
             return
         module = engine_module(engine)
-        self.settings_form.set_specs(
-            module.SETTINGS, self.project.settings.engine_settings.get(engine, {})
-        )
+        values = tailored_settings(engine, self.project.graph)
+        values.update(self.project.settings.engine_settings.get(engine, {}))
+        self.settings_form.set_specs(module.SETTINGS, values)
 
     # ------------------------------------------------------------------ runs
     def start_run(self) -> None:
