@@ -106,7 +106,9 @@ class Edge:
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Edge:
-        return cls(id=str(raw["id"]), source=str(raw["source"]), target=str(raw["target"]))
+        # an arrow written by hand needs no id of its own: nothing refers to it
+        edge_id = str(raw["id"]) if "id" in raw else new_id()
+        return cls(id=edge_id, source=str(raw["source"]), target=str(raw["target"]))
 
 
 @dataclass
@@ -375,12 +377,9 @@ class Graph:
     def from_dict(cls, raw: dict[str, Any]) -> Graph:
         """Build a graph from its JSON form; raises GraphError naming what is malformed."""
         graph = cls()
-        try:
-            nodes = [Node.from_dict(r) for r in raw.get("nodes", [])]
-            edges = [Edge.from_dict(r) for r in raw.get("edges", [])]
-            plates = [Plate.from_dict(r) for r in raw.get("plates", [])]
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
-            raise GraphError(f"malformed graph: {exc!r}") from exc
+        nodes = _entries(raw, "nodes", Node.from_dict)
+        edges = _entries(raw, "edges", Edge.from_dict)
+        plates = _entries(raw, "plates", Plate.from_dict)
         for plate in plates:
             graph.add_plate(plate)
         for node in nodes:
@@ -399,3 +398,19 @@ class Graph:
 
     def nodes_of_kind(self, *kinds: str) -> Iterable[Node]:
         return (n for n in self.nodes.values() if n.kind in kinds)
+
+
+def _entries(raw: dict[str, Any], key: str, build: Callable[[dict[str, Any]], Any]) -> list:
+    """Build each entry of raw[key]; a malformed one is named by its list and position."""
+    entries = raw.get(key, [])
+    if not isinstance(entries, list):
+        raise GraphError(f"malformed graph: '{key}' must be a list")
+    built = []
+    for i, entry in enumerate(entries):
+        try:
+            built.append(build(entry))
+        except KeyError as exc:
+            raise GraphError(f"malformed graph: {key}[{i}] has no {exc.args[0]!r}") from exc
+        except (TypeError, ValueError, IndexError, AttributeError) as exc:
+            raise GraphError(f"malformed graph: {key}[{i}]: {exc}") from exc
+    return built

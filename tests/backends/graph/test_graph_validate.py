@@ -1,9 +1,10 @@
 """Validation names the node and the field of every problem."""
 
 import numpy as np
+import pytest
 
 from backends.graph.dependencies import implied_edges, unused_edges
-from backends.graph.model import Edge, Graph, Node, Plate
+from backends.graph.model import Edge, Graph, GraphError, Node, Plate
 from backends.graph.validate import errors_of, validate
 from backends.runtime import ColumnTable
 
@@ -199,3 +200,21 @@ def test_graphs_for_other_engines_are_not_trial_compiled_for_mcmc():
     graph.add_node(Node("f", "gp", columns=["x"]))
     graph.update_node(graph.node_by_name("y").id, params={"mu": "f", "sigma": "sigma"})
     assert errors_of(validate(graph, TABLE)) == []
+
+
+def test_a_malformed_graph_file_names_the_entry_and_the_field():
+    node = {"id": "m", "name": "mu", "kind": "stochastic"}
+    with pytest.raises(GraphError, match=r"nodes\[1\] has no 'id'"):
+        Graph.from_dict({"nodes": [node, {"name": "x", "kind": "stochastic"}]})
+    with pytest.raises(GraphError, match=r"edges\[0\] has no 'target'"):
+        Graph.from_dict({"nodes": [node], "edges": [{"source": "m"}]})
+    with pytest.raises(GraphError, match="'plates' must be a list"):
+        Graph.from_dict({"plates": {"id": "p"}})
+    # an arrow written by hand needs no id
+    graph = Graph.from_dict(
+        {
+            "nodes": [node, {"id": "n", "name": "nu", "kind": "stochastic"}],
+            "edges": [{"source": "m", "target": "n"}],
+        }
+    )
+    assert [(e.source, e.target) for e in graph.edges.values()] == [("m", "n")]
