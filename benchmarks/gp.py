@@ -89,7 +89,7 @@ def co2(path: str, mean: str, split_year: float = 1995.0) -> None:
     start = time.perf_counter()
     result = engine.run(graph, table, {"restarts": 1}, device="cpu")
     seconds = time.perf_counter() - start
-    mean, lower, upper = result.predict(months[~train][:, None], level=0.95)
+    forecast, lower, upper = result.predict(months[~train][:, None], level=0.95)
     truth = monthly[~train]
     s = result.summary()
     print(
@@ -97,7 +97,7 @@ def co2(path: str, mean: str, split_year: float = 1995.0) -> None:
         f"({split_year:g} on); fit {seconds:.1f} s, converged={s['converged']}"
     )
     print(
-        f"  extrapolation RMSE {np.sqrt(np.mean((mean - truth) ** 2)):.3f} ppm, "
+        f"  extrapolation RMSE {np.sqrt(np.mean((forecast - truth) ** 2)):.3f} ppm, "
         f"95% band coverage {np.mean((truth >= lower) & (truth <= upper)):.2f}, "
         f"mean band width {np.mean(upper - lower):.2f} ppm"
     )

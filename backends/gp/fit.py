@@ -12,7 +12,6 @@ the whole data set is one batch, as for small classification problems).
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -21,10 +20,10 @@ import gpytorch
 import numpy as np
 import torch
 from gpytorch.mlls import DeepApproximateMLL, VariationalELBO
-from linear_operator.utils.errors import NotPSDError
-from scipy.linalg import lapack
+from threadpoolctl import threadpool_limits
 
 from backends.gp.data import TrainingData
+from backends.gp.exact_nll import gaussian_nll
 from backends.gp.models import Built, build_model
 from backends.gp.optimise import Tracker, adam, lbfgs
 from backends.gp.spec import GPSpec
@@ -104,56 +103,6 @@ def fit(
     return _fit_variational(method, spec, data, settings, x, y, tracker, rng, seed)
 
 
-class _GaussianNLL(torch.autograd.Function):
-    """−log N(r; 0, K) with a hand-written gradient ½(K⁻¹ − ααᵀ).
-
-    Autograd through a Cholesky factor costs several n³ triangular solves; this
-    backward needs one Cholesky inverse, about three times less work per
-    L-BFGS iteration on the exact GP, which dominates its fit time.
-    """
-
-    @staticmethod
-    def forward(ctx, K: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
-        L, info = torch.linalg.cholesky_ex(K)
-        if int(info) != 0:
-            raise NotPSDError(f"the Cholesky factorisation failed at column {int(info)}")
-        alpha = torch.cholesky_solve(r.unsqueeze(-1), L).squeeze(-1)
-        ctx.save_for_backward(L, alpha)
-        n = r.shape[-1]
-        return (
-            0.5 * r @ alpha + torch.log(torch.diagonal(L)).sum() + 0.5 * n * math.log(2 * math.pi)
-        )
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor):
-        L, alpha = ctx.saved_tensors
-        half = 0.5 * grad
-        dK = cholesky_inverse(L).addr_(alpha, alpha, beta=half, alpha=-half)
-        return dK, grad * alpha
-
-
-def cholesky_inverse(L: torch.Tensor) -> torch.Tensor:
-    """K⁻¹ from K's lower Cholesky factor L.
-
-    On the CPU, LAPACK's potri (2/3 n³ flops, in place on one triangle) rather than
-    torch.cholesky_inverse, which solves against the identity (2 n³): at n = 2000
-    0.09 s against 0.42 s, most of an exact-GP L-BFGS iteration. potri fills the
-    lower triangle only; torch's factor is zero above the diagonal, so adding the
-    transpose and halving the diagonal gives the symmetric inverse.
-    """
-    if L.device.type != "cpu":
-        return torch.cholesky_inverse(L)
-    factor = L.detach().numpy()
-    potri = lapack.get_lapack_funcs("potri", (factor,))
-    lower, info = potri(factor, lower=1)  # a copy: the factor is left as it was
-    if info != 0:
-        raise NotPSDError(f"the Cholesky inverse failed at column {info}")
-    half = torch.from_numpy(lower)
-    full = half + half.T
-    full.diagonal().mul_(0.5)
-    return full
-
-
 def exact_loss(built: Built, x: torch.Tensor, y: torch.Tensor, tracker: Tracker):
     """The exact GP's negative log marginal likelihood (minus log priors), per row."""
     model, likelihood = built.model, built.likelihood
@@ -161,12 +110,9 @@ def exact_loss(built: Built, x: torch.Tensor, y: torch.Tensor, tracker: Tracker)
     likelihood.train()
 
     def loss() -> torch.Tensor:
-        with gpytorch.settings.lazily_evaluate_kernels(False):
-            K = model.covar_module(x).to_dense()
         noise = likelihood.noise.reshape(-1)[0] + tracker.jitter
-        K = K.clone()  # no N×N identity: the noise goes onto the diagonal in place
-        K.diagonal().add_(noise)
-        value = _GaussianNLL.apply(K, y - model.mean_module(x))
+        with gpytorch.settings.lazily_evaluate_kernels(False):
+            value = gaussian_nll(model.covar_module, x, noise, y - model.mean_module(x))
         for _, module, prior, closure, _ in model.named_priors():
             value = value - prior.log_prob(closure(module)).sum()
         return value / len(y)
@@ -245,6 +191,22 @@ def _fit_exact(
     the expensive full-data rung needs only a few iterations; an iteration on
     half the rows costs an eighth.
     """
+    # The LAPACK calls (OpenBLAS, exact_nll) run on one thread: torch's OpenMP
+    # threads already take every core, and OpenBLAS workers that spin after each
+    # call fight them (at N = 2000 on 2 cores: 61 s instead of 5 s).
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _ladder(spec, data, settings, x, y, tracker, rng)
+
+
+def _ladder(
+    spec: GPSpec,
+    data: TrainingData,
+    settings: dict[str, Any],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    tracker: Tracker,
+    rng: np.random.Generator,
+) -> Fitted:
     n = len(y)
     m = min(n, settings["subset"])
     restarts = max(1, settings["restarts"])

@@ -20,15 +20,20 @@ import torch
 from gpytorch.kernels import RBFKernel
 
 
+def squared_exponential(a: torch.Tensor, b: torch.Tensor, same: bool) -> torch.Tensor:
+    """exp(−½‖a_i − b_j‖²) for all rows i of a and j of b, without autograd."""
+    sq = torch.addmm((a * a).sum(1, keepdim=True), a, b.T, beta=1.0, alpha=-2.0).add_(
+        (b * b).sum(1)
+    )
+    if same:  # the distance of a row to itself is exactly zero
+        sq.diagonal().zero_()
+    return sq.clamp_min_(0.0).mul_(-0.5).exp_()
+
+
 class _SquaredExponential(torch.autograd.Function):
     @staticmethod
     def forward(ctx, a: torch.Tensor, b: torch.Tensor, same: bool) -> torch.Tensor:
-        sq = torch.addmm((a * a).sum(1, keepdim=True), a, b.T, beta=1.0, alpha=-2.0).add_(
-            (b * b).sum(1)
-        )
-        if same:  # the distance of a row to itself is exactly zero
-            sq.diagonal().zero_()
-        K = sq.clamp_min_(0.0).mul_(-0.5).exp_()
+        K = squared_exponential(a, b, same)
         ctx.save_for_backward(a, b, K)
         return K
 

@@ -8,7 +8,7 @@ import torch
 from scipy import stats
 
 from backends.gp import engine
-from backends.gp.fit import cholesky_inverse
+from backends.gp.exact_nll import cholesky_inverse
 
 from .gp_helpers import draw_gp, graph_for, numpy_gp, rbf_ard, table_of
 
