@@ -72,7 +72,9 @@ def node_detail(node: Node) -> str:
 
 def _fitted_width(name: str, detail: str, st: style.KindStyle) -> float:
     """Wide enough for the name and most details, within bounds (longer text is elided)."""
-    pad = 34.0 if st.shape == "ellipse" else 18.0
+    # the margins leave room for hinting: on a real screen text can draw a few pixels
+    # wider than the font metrics measure, and a centred label then loses its first letter
+    pad = 42.0 if st.shape == "ellipse" else 26.0
     text = max(
         QFontMetricsF(_LABEL_FONT).horizontalAdvance(name),
         QFontMetricsF(_DETAIL_FONT).horizontalAdvance(detail),
