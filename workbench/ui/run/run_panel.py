@@ -185,10 +185,11 @@ class RunPanel(QWidget):
         engine = self.engine_combo.currentData()
         if engine is None or self.project is None:
             return
-        module = engine_module(engine)
-        values = tailored_settings(engine, self.project.graph)
-        values.update(self.project.settings.engine_settings.get(engine, {}))
-        self.settings_form.set_specs(module.SETTINGS, values)
+        self.settings_form.set_specs(
+            engine_module(engine).SETTINGS,
+            self.project.settings.engine_settings.get(engine, {}),
+            tailored_settings(engine, self.project.graph),
+        )
 
     # ------------------------------------------------------------------ runs
     def start_run(self) -> None:

@@ -17,24 +17,31 @@ class SettingsForm(QWidget):
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._editors: dict[str, QWidget] = {}
         self._specs: list[Setting] = []
+        self._defaults: dict[str, Any] = {}
 
-    def set_specs(self, specs: list[Setting], values: dict[str, Any]) -> None:
+    def set_specs(
+        self, specs: list[Setting], values: dict[str, Any], tailored: dict[str, Any] | None = None
+    ) -> None:
+        """``tailored``: the engine's defaults for this graph where they differ from the
+        specs' (engines.tailored_settings); ``values``: the user's own."""
         while self._layout.rowCount():
             self._layout.removeRow(0)
         self._editors.clear()
         self._specs = list(specs)
+        self._defaults = {spec.name: spec.default for spec in specs} | (tailored or {})
         for spec in specs:
-            editor = _editor_for(spec, values.get(spec.name, spec.default))
+            editor = _editor_for(spec, values.get(spec.name, self._defaults[spec.name]))
             editor.setToolTip(spec.help)
             self._editors[spec.name] = editor
             self._layout.addRow(spec.label, editor)
 
     def values(self) -> dict[str, Any]:
-        """Only the values that differ from the defaults (what the project stores)."""
+        """Only the values that differ from the defaults for this graph (what the project
+        stores: the run starts from those defaults again)."""
         out = {}
         for spec in self._specs:
             value = _read(self._editors[spec.name], spec)
-            if value != spec.default:
+            if value != self._defaults[spec.name]:
                 out[spec.name] = value
         return out
 
@@ -60,7 +67,9 @@ def _editor_for(spec: Setting, value: Any) -> QWidget:
             spin.setSpecialValueText("auto")  # by convention 0 means "let the engine choose"
         return spin
     spin = QDoubleSpinBox()
-    spin.setDecimals(_decimals(float(spec.default)))
+    # decimals for the value shown too: a saved 4e-4 under a default of 0 must not show
+    # (and be read back) as 0.000
+    spin.setDecimals(max(_decimals(float(spec.default)), _decimals(float(value))))
     spin.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
     spin.setRange(
         spec.minimum if spec.minimum is not None else -1e12,
