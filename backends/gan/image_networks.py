@@ -1,9 +1,11 @@
 """The DCGAN's generator and critic for small square grayscale images (8, 16, 32 px).
 
 Sized for 8×8 digits first: the generator starts from a ``base``-channel 2×2 map and
-doubles the side with transposed convolutions (halving the channels) up to the image,
-with batch norm and ReLU between — without batch norm every latent gave the same
-image. The critic mirrors it with strided convolutions down to 2×2 after one
+doubles the side by nearest-neighbour upsampling and a 3×3 convolution (halving the
+channels) up to the image, with batch norm and ReLU between — without batch norm every
+latent gave the same image. Upsampling replaced transposed convolutions, whose uneven
+kernel overlap draws a checkerboard: at 8×8 every pixel of it shows (docs/gan.md).
+The critic mirrors the generator with strided convolutions down to 2×2 after one
 full-resolution convolution (at 8×8 a single stride-2 layer would see each stroke
 only through a 4×4 summary), leaky ReLUs, no batch norm (the gradient penalty is
 per image), and spectral norm under the ``ns-sn`` objective.
@@ -32,7 +34,8 @@ class ImageGenerator(nn.Module):
         for _ in range(int(math.log2(size)) - 1):
             out = max(channels // 2, 8)
             layers += [
-                nn.ConvTranspose2d(channels, out, 4, 2, 1, bias=False),
+                nn.Upsample(scale_factor=2),
+                nn.Conv2d(channels, out, 3, padding=1, bias=False),
                 nn.BatchNorm2d(out),
                 nn.ReLU(),
             ]

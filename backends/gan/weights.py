@@ -31,5 +31,8 @@ def load_into(module: nn.Module, state: dict[str, np.ndarray], what: str) -> nn.
     try:
         module.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in state.items()})
     except RuntimeError as exc:
-        raise EngineError(f"the saved {what} weights do not fit its network: {exc}") from exc
+        raise EngineError(
+            f"the saved {what} weights do not fit its network (a run saved by an earlier "
+            f"version of the program: run the model again): {exc}"
+        ) from exc
     return module.train(False)

@@ -13,7 +13,7 @@ from backends.gan.pngs import read_folder, read_png, write_png
 from backends.graph.model import Graph, Node
 from backends.runtime import ColumnTable, EngineError
 
-STEPS = 300  # about 15 s on one CPU thread
+STEPS = 300  # about 20 s on one CPU thread (batches of 128)
 TINY = {"steps": 40, "batch_size": 64, "quality_every": 20, "quality_rows": 200, "patience": 0}
 
 
