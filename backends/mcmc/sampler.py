@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import emcee
 import numpy as np
 
+from backends.mcmc.autocorr import integrated_time
 from backends.mcmc.moves import make_move
 from backends.runtime import CancelToken, Progress, ProgressCallback
 
@@ -209,11 +210,11 @@ def run_ensembles(
 
 
 def _tau(ensembles: list[Ensemble]) -> np.ndarray:
-    """τ per ensemble and parameter; ``tol=0`` gives an estimate even for short chains."""
+    """τ per ensemble and parameter (an estimate even for short chains; a chain too
+    short or stuck to give one counts as τ = its length)."""
     out = []
     for ensemble in ensembles:
-        with np.errstate(all="ignore"):
-            tau = emcee.autocorr.integrated_time(ensemble.full_chain(), tol=0, quiet=True)
+        tau = integrated_time(ensemble.full_chain())
         out.append(np.where(np.isfinite(tau) & (tau > 0), tau, ensemble.steps))
     return np.array(out)
 
