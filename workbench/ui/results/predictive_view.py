@@ -28,6 +28,7 @@ class PredictiveView(QWidget):
         self.plot.getPlotItem().setClipToView(True)
         self.plot.getPlotItem().setDownsampling(auto=True, mode="peak")
         self.plot.addLegend(offset=(10, 10))
+        self.bands: list[pg.FillBetweenItem] = []
         self.pit = pg.PlotWidget(background="w", title="PIT of the observed values")
         self.pit.setMaximumWidth(320)
         self.pit.setLabel("bottom", "PIT (flat when the intervals are calibrated)")
@@ -46,6 +47,7 @@ class PredictiveView(QWidget):
     def show_run(self, record: RunRecord | None, table: ColumnTable | None) -> None:
         self.record_shown = record
         self.plot.clear()
+        self.bands = []
         self.pit.clear()
         self.shown = None
         if record is None or record.state is None or table is None:
@@ -84,13 +86,9 @@ class PredictiveView(QWidget):
     def _draw_band(self, p: Predictions) -> None:
         g = p.grid
         x = g["x"]
-        upper = pg.PlotDataItem(x, g["upper"], pen=None)
-        lower = pg.PlotDataItem(x, g["lower"], pen=None)
-        self.plot.addItem(pg.FillBetweenItem(lower, upper, brush=pg.mkBrush(*BAND)))
+        self.bands = [self._band(x, g["lower"], g["upper"], BAND)]
         if "f_lower" in g:
-            f_upper = pg.PlotDataItem(x, g["f_upper"], pen=None)
-            f_lower = pg.PlotDataItem(x, g["f_lower"], pen=None)
-            self.plot.addItem(pg.FillBetweenItem(f_lower, f_upper, brush=pg.mkBrush(*F_BAND)))
+            self.bands.append(self._band(x, g["f_lower"], g["f_upper"], F_BAND))
         self.plot.plot(x, g["mean"], pen=pg.mkPen("#1f5fa8", width=2), name="mean")
         if p.y is not None:
             self.plot.plot(
@@ -108,6 +106,16 @@ class PredictiveView(QWidget):
         # the fill items report loose bounds (from the origin), so frame the band ourselves
         self.plot.setXRange(float(x[0]), float(x[-1]), padding=0.02)
         self.plot.setYRange(float(np.min(g["lower"])), float(np.max(g["upper"])), padding=0.05)
+
+    def _band(
+        self, x: np.ndarray, lower: np.ndarray, upper: np.ndarray, colour: tuple
+    ) -> pg.FillBetweenItem:
+        """A filled band between two invisible edges. The edges must be curve items: with
+        PlotDataItems drawn without a pen, pyqtgraph 0.14 fills nothing."""
+        edges = [pg.PlotCurveItem(x, y, pen=pg.mkPen(None)) for y in (lower, upper)]
+        band = pg.FillBetweenItem(*edges, brush=pg.mkBrush(*colour))
+        self.plot.addItem(band)
+        return band
 
     def _draw_pit(self, pit: np.ndarray) -> None:
         """Where each observed value falls in its predictive distribution: a hump means
