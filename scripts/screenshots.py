@@ -63,10 +63,23 @@ def results_tab(window: MainWindow, name: str) -> None:
     raise SystemExit(f"no results tab named {name!r}")
 
 
+def close_unsaved(window: MainWindow) -> None:
+    """The runs made for the pictures are not saved into the bundled examples."""
+    window.project.modified = False
+    window.close()
+
+
 def open_example(file: str) -> MainWindow:
     window = MainWindow(load_project(EXAMPLES / file))
     window.resize(*SIZE)
     window.show()
+    return window
+
+
+def ran_example(app: QApplication, file: str, tab: str) -> MainWindow:
+    window = open_example(file)
+    run_from_the_window(app, window)
+    results_tab(window, tab)
     return window
 
 
@@ -84,27 +97,20 @@ def main() -> None:
     shoot(app, window, args.out / "posterior.png")
     results_tab(window, "Attributions")
     shoot(app, window, args.out / "attributions.png", wait_s=15.0)
-    window.project.modified = False
-    window.close()
+    close_unsaved(window)
 
-    window = open_example("mauna-loa-co2.wbproj")
-    run_from_the_window(app, window)
-    results_tab(window, "Predictive")
+    window = ran_example(app, "mauna-loa-co2.wbproj", "Predictive")
     settle(app, 8.0)
     # zoomed as a user would with the mouse: at fifty years' scale the band is a hairline,
     # over the last years and the forecast past the data it shows
     window.runs_panel.predictive.plot.setXRange(1994, 2006)
     window.runs_panel.predictive.plot.setYRange(352, 384)  # the ppm of those years
     shoot(app, window, args.out / "gp-band.png", wait_s=1.0)
-    window.project.modified = False
-    window.close()
+    close_unsaved(window)
 
-    window = open_example("earnings-gan.wbproj")
-    run_from_the_window(app, window)
-    results_tab(window, "Samples")
+    window = ran_example(app, "earnings-gan.wbproj", "Samples")
     shoot(app, window, args.out / "gan-samples.png", wait_s=8.0)
-    window.project.modified = False
-    window.close()
+    close_unsaved(window)
 
 
 if __name__ == "__main__":
