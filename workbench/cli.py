@@ -479,9 +479,16 @@ def cmd_explain(args: argparse.Namespace) -> int:
         f"{prediction['lower']:.4g} to {prediction['upper']:.4g});"
         f" average prediction {record['base_value']:.4g}"
     )
+    print(
+        f"attributions ({record['method']}, {record['scale']} scale, "
+        f"{prediction['level']:.0%} intervals):"
+    )
     ranked = sorted(record["attributions"].items(), key=lambda kv: -abs(kv[1]["value"]))
     for feature, a in ranked:
-        print(f"  {feature:<24} {a['value']:+.4g}  ({a['lower']:+.4g} to {a['upper']:+.4g})")
+        sampling = f"  ± {a['mc_error']:.2g} sampling error" if a.get("mc_error") else ""
+        print(
+            f"  {feature:<24} {a['value']:+.4g}  ({a['lower']:+.4g} to {a['upper']:+.4g}){sampling}"
+        )
     for option in record.get("counterfactuals") or []:
         changes = ", ".join(
             f"{k} from {v['from']:.4g} to {v['to']:.4g}" for k, v in option["changes"].items()

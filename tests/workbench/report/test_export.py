@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -152,3 +153,29 @@ def test_other_refusals(project: Project, tmp_path: Path, example_project: Path)
     project.settings.report = {"protected": "shoe_size"}
     with pytest.raises(ReportError, match="no column 'shoe_size'"):
         export_report(project, tmp_path / "x.html", row=1)
+
+
+def test_the_explain_command(project: Project, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    from workbench.cli import main
+
+    path = tmp_path / "fitted.wbproj"
+    save_project(project, path)
+    assert main(["explain", str(path), "--row", "3", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["row"] == 3
+    assert set(record["prediction"]) >= {"mean", "lower", "upper", "level"}
+    assert set(record["attributions"]) == {"mom_iq", "mom_hs"}
+    for a in record["attributions"].values():
+        assert a["lower"] <= a["value"] <= a["upper"]
+    total = record["base_value"] + sum(a["value"] for a in record["attributions"].values())
+    # the attributions add up to the value they explain (the posterior mean over their
+    # draws), which is the predictive mean up to the Monte Carlo error of the draws
+    assert abs(total - record["explained_value"]) <= record["additivity_error"] + 1e-9
+    assert abs(record["explained_value"] - record["prediction"]["mean"]) < 0.01 * abs(total)
+    assert isinstance(record["counterfactuals"], list)
+
+    assert main(["explain", str(path), "--row", "3"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith(f"row 3: {record['prediction']['mean']:.4g} (90% interval")
+    assert f"attributions ({record['method']}, {record['scale']} scale" in text
+    assert "mom_iq" in text and "mom_hs" in text
