@@ -164,27 +164,22 @@ def explain_rows(
         "shap-exact": "exact",
         "shap-permutation": "permutation",
     }[method]
-    # The model is called on thousands of masked rows at a time, and each call is many
-    # small matrix products (rows x features by features x draws): waking BLAS threads
-    # for them costs more than the products. One thread was 1.5x (enumeration) to 5x
-    # (sampled) faster on the 2-core development box (benchmarks/results-explain.md).
-    with threadpool_limits(limits=1, user_api="blas"):
-        return _explain_shap(
-            result,
-            X,
-            background,
-            weights,
-            level,
-            shap_method,
-            n_draws,
-            max_draws,
-            tolerance,
-            n_permutations,
-            mc_tolerance,
-            seed,
-            progress,
-            cancel,
-        )
+    return _explain_shap(
+        result,
+        X,
+        background,
+        weights,
+        level,
+        shap_method,
+        n_draws,
+        max_draws,
+        tolerance,
+        n_permutations,
+        mc_tolerance,
+        seed,
+        progress,
+        cancel,
+    )
 
 
 def _explain_gp(
@@ -288,6 +283,11 @@ def _draws_are_consistent(result: Any, X: np.ndarray, seed: int) -> bool:
     return bool(np.allclose(both[:, :1], alone, rtol=1e-9, atol=1e-12))
 
 
+# The model is called on thousands of masked rows at a time, and each call is many
+# small matrix products (rows x features by features x draws): waking BLAS threads
+# for them costs more than the products. One thread was 1.5x (enumeration) to 5x
+# (sampled) faster on the 2-core development box (benchmarks/results-explain.md).
+@threadpool_limits.wrap(limits=1, user_api="blas")
 def _explain_shap(
     result,
     X,

@@ -176,6 +176,10 @@ def _final_loss(built: Built, x: torch.Tensor, y: torch.Tensor, tracker: Tracker
         return float(exact_loss(built, x, y, tracker)())
 
 
+# The LAPACK calls (OpenBLAS, exact_nll) run on one thread: torch's OpenMP threads
+# already take every core, and OpenBLAS workers that spin after each call fight them
+# (at N = 2000 on 2 cores: 61 s instead of 5 s).
+@threadpool_limits.wrap(limits=1, user_api="blas")
 def _fit_exact(
     spec: GPSpec,
     data: TrainingData,
@@ -191,22 +195,6 @@ def _fit_exact(
     the expensive full-data rung needs only a few iterations; an iteration on
     half the rows costs an eighth.
     """
-    # The LAPACK calls (OpenBLAS, exact_nll) run on one thread: torch's OpenMP
-    # threads already take every core, and OpenBLAS workers that spin after each
-    # call fight them (at N = 2000 on 2 cores: 61 s instead of 5 s).
-    with threadpool_limits(limits=1, user_api="blas"):
-        return _ladder(spec, data, settings, x, y, tracker, rng)
-
-
-def _ladder(
-    spec: GPSpec,
-    data: TrainingData,
-    settings: dict[str, Any],
-    x: torch.Tensor,
-    y: torch.Tensor,
-    tracker: Tracker,
-    rng: np.random.Generator,
-) -> Fitted:
     n = len(y)
     m = min(n, settings["subset"])
     restarts = max(1, settings["restarts"])

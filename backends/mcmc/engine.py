@@ -19,7 +19,13 @@ from backends.mcmc.diagnostics import parameter_table, summarise_derived, verdic
 from backends.mcmc.moves import MOVES
 from backends.mcmc.pool import PoolRunner
 from backends.mcmc.result import MCMCResult, load_result, prediction_inputs
-from backends.mcmc.sampler import SamplerSettings, local_runner, new_ensembles, run_ensembles
+from backends.mcmc.sampler import (
+    SamplerSettings,
+    StepPlan,
+    local_runner,
+    new_ensembles,
+    run_ensembles,
+)
 from backends.mcmc.start import find_map, initial_ball
 from backends.runtime import (
     CancelToken,
@@ -219,15 +225,15 @@ def run(
         opts["max_draws"],
     )
     ensembles = new_ensembles(balls, seed)
+    plan = StepPlan(opts["max_steps"] * opts["ensembles"])
     if opts["processes"] > 1:
         with PoolRunner(graph, table, opts["processes"], opts["move"], cancel) as runner:
-            chains = run_ensembles(ensembles, sampler_settings, runner, progress)
+            chains = run_ensembles(ensembles, sampler_settings, runner, progress, plan)
     else:
-        total = opts["max_steps"] * opts["ensembles"]
         runner = local_runner(
-            model.log_density, progress, cancel, model.names, model.constrain, total, opts["move"]
+            model.log_density, progress, cancel, model.names, model.constrain, plan, opts["move"]
         )
-        chains = run_ensembles(ensembles, sampler_settings, runner, progress)
+        chains = run_ensembles(ensembles, sampler_settings, runner, progress, plan)
     cancel.raise_if_cancelled()
     progress(Progress(1, 1, "summarising"))
     n_chains, n_draws, dim = chains.draws.shape

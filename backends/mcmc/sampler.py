@@ -139,6 +139,15 @@ class SamplerSettings:
 ChunkRunner = Callable[[list[Ensemble], int], list[Chunk]]
 
 
+@dataclass
+class StepPlan:
+    """The steps, over all ensembles, that the run expects to take: the budget at first,
+    then what emcee's rule asks for given τ so far (run_ensembles updates it), so that
+    the progress bar and its time estimate follow a run that stops when converged."""
+
+    total: int
+
+
 def new_ensembles(starts: list[np.ndarray], seed: int) -> list[Ensemble]:
     return [
         Ensemble(start, None, np.random.RandomState(seed + 7919 * (k + 1)).get_state())
@@ -152,11 +161,11 @@ def local_runner(
     cancel: CancelToken,
     names: list[str],
     constrain: Callable[[np.ndarray], np.ndarray],
-    total: int,
+    plan: StepPlan,
     move: str,
 ) -> ChunkRunner:
     """Run chunks in this process, one ensemble after another, checking Stop every step."""
-    reporter = _Reporter(progress, total, names, constrain)
+    reporter = _Reporter(progress, plan, names, constrain)
 
     def run(ensembles: list[Ensemble], steps: int) -> list[Chunk]:
         chunks = []
@@ -177,10 +186,10 @@ def run_ensembles(
     settings: SamplerSettings,
     run_chunk: ChunkRunner,
     progress: ProgressCallback,
+    plan: StepPlan,
 ) -> Chains:
     """Advance every ensemble chunk by chunk until converged or out of budget."""
     dim = ensembles[0].coords.shape[1]
-    total = settings.max_steps * len(ensembles)
     old_tau = np.full(dim, np.inf)
     history: list[dict] = []
     steps, converged = 0, False
@@ -195,11 +204,12 @@ def run_ensembles(
         stable = bool(np.all(np.abs(old_tau - worst) / worst < settings.tau_rtol))
         converged = long_enough and stable
         old_tau = worst
+        plan.total = _expected_steps(settings, steps, worst) * len(ensembles)
         message = f"{steps} steps per ensemble; max τ = {np.max(worst):.1f}"
         progress(
             Progress(
                 steps * len(ensembles),
-                total,
+                plan.total,
                 message,
                 {"tau_max": float(np.max(worst)), "converged": converged, "steps": steps},
             )
@@ -207,6 +217,16 @@ def run_ensembles(
         if converged and settings.until_converged:
             break
     return _collect(ensembles, steps, converged, settings.max_draws, history)
+
+
+def _expected_steps(settings: SamplerSettings, steps: int, worst_tau: np.ndarray) -> int:
+    """Steps per ensemble this run will likely take: the whole budget, or, when it stops
+    once converged, the chain length the rule asks for given τ so far (at least one
+    more check)."""
+    if not settings.until_converged:
+        return settings.max_steps
+    wanted = int(np.ceil(settings.tau_factor * np.max(worst_tau)))
+    return min(settings.max_steps, max(steps + settings.check_every, wanted))
 
 
 def _tau(ensembles: list[Ensemble]) -> np.ndarray:
@@ -270,8 +290,10 @@ def _walker_major(chain: np.ndarray, keep: int) -> np.ndarray:
 class _Reporter:
     """Progress records at most every 0.1 s, with a few numbers for live plots."""
 
-    def __init__(self, progress: ProgressCallback, total: int, names: list[str], constrain) -> None:
-        self.progress, self.total, self.names = progress, total, names[:8]
+    def __init__(
+        self, progress: ProgressCallback, plan: StepPlan, names: list[str], constrain
+    ) -> None:
+        self.progress, self.plan, self.names = progress, plan, names[:8]
         self.constrain = constrain
         self.done = 0
         self.last = 0.0
@@ -289,4 +311,4 @@ class _Reporter:
             "acceptance": acceptance,
             "walker_means": {n: float(means[i]) for i, n in enumerate(self.names)},
         }
-        self.progress(Progress(self.done, self.total, "sampling", values))
+        self.progress(Progress(self.done, self.plan.total, "sampling", values))

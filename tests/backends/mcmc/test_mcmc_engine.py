@@ -299,3 +299,18 @@ def test_rows_with_missing_values_are_left_out_and_reported():
     summary = engine.run(graph, table, {**FAST, "max_steps": 100, "check_every": 50}).summary()
     assert summary["rows"] == 28 and summary["dropped_rows"] == 2
     assert any("2 row(s) with a missing value" in w for w in summary["warnings"])
+
+
+def test_progress_expects_what_the_convergence_rule_asks_not_the_whole_budget(normal_data):
+    table = ColumnTable({"y": normal_data}, {"y": "numeric"})
+    graph = build_template("normal", table, "y", [], None)
+    settings = {**FAST, "until_converged": True, "max_steps": 20_000, "check_every": 100}
+    records = []
+    result = engine.run(graph, table, settings, seed=1, progress=records.append)
+    steps = result.summary()["steps"]
+    budget = settings["max_steps"] * settings["ensembles"]
+    sampling = [r for r in records if r.total and r.message != "summarising"]
+    assert sampling[0].total == budget  # before the first check nothing is known
+    # after the last check: the steps taken and one more check, far below the budget
+    assert sampling[-1].total == (steps + 100) * settings["ensembles"] < budget / 10
+    assert all(r.step <= r.total for r in sampling)
