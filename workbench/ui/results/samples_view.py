@@ -123,11 +123,14 @@ class SamplesView(QWidget):
             plot = self.plots.addPlot(row=i // 3, col=i % 3, title=column)
             real = samples.real[column]
             generated = samples.generated[column]
-            if real.dtype == object:
-                self._bars(plot, _labels(real), _labels(generated), sorted(set(_labels(real))))
-            elif _few_levels(real):
-                levels = [_cell(v) for v in np.unique(real[np.isfinite(real)])]
-                self._bars(plot, _labels(real), _labels(generated), levels)
+            if real.dtype == object or _few_levels(real):
+                shown = _labels(real)
+                levels = (
+                    sorted(set(shown))
+                    if real.dtype == object
+                    else [_cell(v) for v in np.unique(real[np.isfinite(real)])]
+                )
+                self._bars(plot, shown, _labels(generated), levels)
             else:
                 self._histograms(plot, real.astype(float), generated.astype(float))
         numeric = [c for c in samples.columns if samples.real[c].dtype != object]
