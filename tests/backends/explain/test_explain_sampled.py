@@ -45,6 +45,22 @@ def test_the_closed_form_solution_on_all_coalitions_is_the_shapley_value():
         assert np.allclose(phi, shapley_from_values(v), atol=1e-12)
 
 
+def test_the_control_variates_expectation_is_the_sum_over_all_sampled_coalitions():
+    """cubic_moment (closed form) against the kernel-weighted sum over every coalition
+    of the sampled sizes of u_S^3 (z_S - |S|/D), u_S = z_S . a - sum(a) / 2."""
+    rng = np.random.default_rng(5)
+    for d in (4, 5, 8):
+        a = rng.normal(size=(3, d, 2))
+        masks = coalition_masks(d)
+        sizes = masks.sum(1)
+        sampled = (sizes >= 2) & (sizes <= d - 2)
+        masks, sizes = masks[sampled].astype(float), sizes[sampled]
+        mu = (d - 1) / (np.array([comb(d, int(s)) for s in sizes]) * sizes * (d - sizes))
+        u = np.einsum("sd,bdk->sbk", masks, a) - a.sum(1)[None] / 2
+        expected = np.einsum("s,sbk,sd->bdk", mu / mu.sum(), u**3, masks - sizes[:, None] / d)
+        assert np.allclose(KernelDesign(d).cubic_moment(a, a.sum(1)), expected, atol=1e-12)
+
+
 def test_exact_where_it_claims_to_be():
     rng = np.random.default_rng(1)
     f = lambda Z: np.sin(Z[:, 0] * Z[:, 1]) + Z[:, 2] ** 3 * Z[:, 0]  # noqa: E731
