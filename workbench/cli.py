@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -59,6 +60,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args) or 0)
+    except BrokenPipeError:
+        # the reader stopped early (`| head`): nothing to tell the user; point stdout at
+        # devnull so that Python's exit flush does not fail again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except BAD_INPUT + (UsageError,) as exc:
         print(f"workbench {args.command}: {exc}", file=sys.stderr)
         return 2
@@ -473,22 +479,25 @@ def cmd_explain(args: argparse.Namespace) -> int:
         print(json.dumps(record, indent=2))
         return 0
     prediction = record["prediction"]
+    # a model without a posterior (a GAN's critic) has nothing to put in an interval
+    point = prediction["lower"] == prediction["upper"]
+    interval = (
+        ""
+        if point
+        else f" ({prediction['level']:.0%} interval "
+        f"{prediction['lower']:.4g} to {prediction['upper']:.4g})"
+    )
     print(
-        f"row {record['row']}: {prediction['mean']:.4g} "
-        f"({prediction['level']:.0%} interval "
-        f"{prediction['lower']:.4g} to {prediction['upper']:.4g});"
+        f"row {record['row']}: {prediction['mean']:.4g}{interval};"
         f" average prediction {record['base_value']:.4g}"
     )
-    print(
-        f"attributions ({record['method']}, {record['scale']} scale, "
-        f"{prediction['level']:.0%} intervals):"
-    )
+    spread = "no posterior, no intervals" if point else f"{prediction['level']:.0%} intervals"
+    print(f"attributions ({record['method']}, {record['scale']} scale, {spread}):")
     ranked = sorted(record["attributions"].items(), key=lambda kv: -abs(kv[1]["value"]))
     for feature, a in ranked:
+        bounds = "" if point else f"  ({a['lower']:+.4g} to {a['upper']:+.4g})"
         sampling = f"  ± {a['mc_error']:.2g} sampling error" if a.get("mc_error") else ""
-        print(
-            f"  {feature:<24} {a['value']:+.4g}  ({a['lower']:+.4g} to {a['upper']:+.4g}){sampling}"
-        )
+        print(f"  {feature:<24} {a['value']:+.4g}{bounds}{sampling}")
     for option in record.get("counterfactuals") or []:
         changes = ", ".join(
             f"{k} from {v['from']:.4g} to {v['to']:.4g}" for k, v in option["changes"].items()

@@ -179,3 +179,30 @@ def test_the_explain_command(project: Project, tmp_path: Path, capsys) -> None: 
     assert text.startswith(f"row 3: {record['prediction']['mean']:.4g} (90% interval")
     assert f"attributions ({record['method']}, {record['scale']} scale" in text
     assert "mom_iq" in text and "mom_hs" in text
+
+
+def test_the_explain_command_shows_no_intervals_for_a_model_without_posterior(
+    project: Project, tmp_path: Path, capsys, monkeypatch
+) -> None:  # noqa: ANN001
+    """A GAN critic's score is one number: its text says so instead of 'x to x' intervals."""
+    import workbench.report
+    from workbench.cli import main
+
+    point = {
+        "row": 1,
+        "prediction": {"mean": -25.7, "lower": -25.7, "upper": -25.7, "level": 0.9},
+        "base_value": -4.8,
+        "method": "sampled-kernel",
+        "scale": "response",
+        "attributions": {"px_3_4": {"value": -4.8, "lower": -4.8, "upper": -4.8, "mc_error": 0.05}},
+        "counterfactuals": [],
+        "notes": [],
+    }
+    monkeypatch.setattr(workbench.report, "explain_row_json", lambda *a, **k: point)
+    path = tmp_path / "fitted.wbproj"
+    save_project(project, path)
+    assert main(["explain", str(path), "--row", "1"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("row 1: -25.7; average prediction -4.8")
+    assert "no posterior, no intervals" in text and " to " not in text
+    assert "± 0.05 sampling error" in text
