@@ -16,10 +16,17 @@ from backends.explain.counterfactual import (
     DecisionRule,
     find_counterfactuals,
 )
-from backends.explain.global_views import beeswarm_points, dependence, global_importance
+from backends.explain.global_views import (
+    GLOBAL_MC_TOLERANCE,
+    beeswarm_points,
+    dependence,
+    global_importance,
+    rows_for_global_views,
+)
 from backends.explain.record import SCHEMA, explanation_record
 
 __all__ = [
+    "GLOBAL_MC_TOLERANCE",
     "SCHEMA",
     "Actionable",
     "Attributions",
@@ -36,5 +43,6 @@ __all__ = [
     "global_importance",
     "holdout_split",
     "pit_values",
+    "rows_for_global_views",
     "summarise_background",
 ]

@@ -15,6 +15,19 @@ from backends.explain.attributions import Attributions
 from backends.explain.draws import credible_interval
 from backends.runtime import EngineError
 
+# The global views average |attribution| over many rows, where one row's Monte Carlo
+# error matters far less than in a single row's explanation: a looser tolerance for the
+# sampled estimator halves their cost (more for few features, where sampling dominates).
+GLOBAL_MC_TOLERANCE = 0.05
+
+
+def rows_for_global_views(n_features: int, most: int) -> int:
+    """How many rows the global views explain: ``most`` up to 16 features, fewer beyond,
+    never under 20. A black-box model's cost per row grows with the features (2 D x
+    background evaluations before any sampling): 64 pixels of a digit through a GAN's
+    critic take ~0.6 s a row."""
+    return most if n_features <= 16 else min(most, max(20, most * 16 // n_features))
+
 
 def global_importance(attributions: Attributions) -> list[dict[str, Any]]:
     """Per feature: mean |attribution| over rows, with a credible interval; most important first."""

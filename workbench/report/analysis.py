@@ -15,10 +15,12 @@ import numpy as np
 
 from backends.design import Design, design_matrix
 from backends.explain import (
+    GLOBAL_MC_TOLERANCE,
     calibration,
     explain_rows,
     explanation_record,
     find_counterfactuals,
+    rows_for_global_views,
     summarise_background,
 )
 from backends.explain.attributions import Attributions
@@ -181,7 +183,7 @@ def explain_sample(
     data: RunData, level: float, cancel: CancelToken | None = None
 ) -> tuple[np.ndarray, Attributions]:
     """Attributions of a fixed random sample of rows, for the global views."""
-    rows = data.sample(IMPORTANCE_ROWS)
+    rows = data.sample(rows_for_global_views(data.design.X.shape[1], IMPORTANCE_ROWS))
     background, weights = data.background()
     a = explain_rows(
         data.result,
@@ -189,6 +191,7 @@ def explain_sample(
         background,
         weights=weights,
         level=level,
+        mc_tolerance=GLOBAL_MC_TOLERANCE,
         seed=SEED,
         scale=attribution_scale(data.result),
         cancel=cancel,

@@ -15,6 +15,7 @@ from backends.explain import (
     explanation_record,
     find_counterfactuals,
     global_importance,
+    rows_for_global_views,
     summarise_background,
 )
 
@@ -83,3 +84,12 @@ def test_stop_ends_an_explanation():
             result, X, X, n_draws=8, max_draws=64, tolerance=1e-6, progress=progress, cancel=token
         )
     assert len(seen) == 1
+
+
+def test_global_views_explain_fewer_rows_of_many_features():
+    """All the rows asked for up to 16 features; beyond, fewer (the cost per row grows
+    with the features), never under 20 and never more than asked."""
+    assert rows_for_global_views(10, 200) == 200
+    assert rows_for_global_views(64, 200) == 50
+    assert rows_for_global_views(1000, 200) == 20
+    assert rows_for_global_views(64, 10) == 10

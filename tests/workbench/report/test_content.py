@@ -102,3 +102,22 @@ def test_settings_are_checked() -> None:
         read_settings({"actionable": [{"lower": 1}]}, [])
     with pytest.raises(ReportError, match="'decision.threshold' must be a number"):
         read_settings({"decision": {"threshold": "high"}}, [])
+
+
+def test_a_model_without_a_posterior_gets_no_ranges(project: Project) -> None:
+    """A GAN critic's score is one number: the letter states it without 'between x and x'."""
+    from workbench.report.analysis import project_settings
+    from workbench.report.content import ReportOptions, person_layer
+
+    content = build_content(project, row=1)
+    record = content["explanation"]
+    prediction = record["prediction"]
+    prediction["lower"] = prediction["upper"] = prediction["mean"]
+    for a in record["attributions"].values():
+        a["lower"] = a["upper"] = a["value"]
+    content["person"] = person_layer(project, record, project_settings(project), ReportOptions())
+    html = render_html(content)
+    letter = html[html.index("1. The outcome") : html.index("3. The information")]
+    assert content["person"]["point"]
+    assert "between" not in letter.lower() and "probability" not in letter
+    assert "lowered the predicted" in letter or "raised the predicted" in letter

@@ -13,7 +13,14 @@ from typing import Any
 import numpy as np
 
 from backends.design import design_matrix
-from backends.explain import explain_rows, global_importance, pit_values, summarise_background
+from backends.explain import (
+    GLOBAL_MC_TOLERANCE,
+    explain_rows,
+    global_importance,
+    pit_values,
+    rows_for_global_views,
+    summarise_background,
+)
 from backends.runtime import ColumnTable
 from workbench.project import RunRecord
 
@@ -100,9 +107,16 @@ def compute_attributions(
     design = design_matrix(result, table)
     complete = np.flatnonzero(design.complete)
     rng = np.random.default_rng(seed)
-    rows = np.sort(rng.choice(complete, size=min(EXPLAINED_ROWS, len(complete)), replace=False))
+    size = min(rows_for_global_views(design.X.shape[1], EXPLAINED_ROWS), len(complete))
+    rows = np.sort(rng.choice(complete, size=size, replace=False))
     background, weights = summarise_background(design.X[complete], size=BACKGROUND_ROWS, seed=seed)
     attributions = explain_rows(
-        result, design.X[rows], background, weights=weights, level=level, seed=seed
+        result,
+        design.X[rows],
+        background,
+        weights=weights,
+        level=level,
+        mc_tolerance=GLOBAL_MC_TOLERANCE,
+        seed=seed,
     )
     return AttributionView(rows, attributions, global_importance(attributions))
