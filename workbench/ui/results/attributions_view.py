@@ -16,6 +16,9 @@ from workbench.ui.results.background import LatestOnly
 from workbench.ui.results.compute import AttributionView, compute_attributions
 
 RAISES, LOWERS = "#d1495b", "#1f5fa8"
+# Beyond this many inputs (the 64 pixels of a digit) the charts show the most important
+# ones only: more labels than that overlap on the axis.
+MOST_SHOWN = 15
 
 
 class AttributionsView(QWidget):
@@ -85,23 +88,42 @@ class AttributionsView(QWidget):
         self.shown = view
         a = view.attributions
         notes = " ".join(a.notes)
+        # a model without a posterior (a GAN's critic) gives one value: no interval to show
+        spread = (
+            "no posterior, no intervals"
+            if np.array_equal(a.lower, a.upper)
+            else f"{a.level:.0%} intervals from {a.n_draws} posterior draws"
+        )
+        shown = (
+            ""
+            if len(self._shown_features()) == len(a.input_names)
+            else (
+                f" The charts show the {MOST_SHOWN} most important of {len(a.input_names)} inputs."
+            )
+        )
         self.caption.setText(
             f"SHAP attributions on the <b>{a.scale}</b> scale by <b>{a.method}</b>, "
-            f"{a.level:.0%} intervals from {a.n_draws} posterior draws, {len(view.rows)} rows. "
-            f"Additivity error {a.additivity_error:.2g}. {notes}"
+            f"{spread}, {len(view.rows)} rows. "
+            f"Additivity error {a.additivity_error:.2g}.{shown} {notes}"
         )
         self._draw_importance(view)
         self._draw_beeswarm(view)
         self.feature.blockSignals(True)
         self.feature.clear()
         self.feature.addItems(list(a.input_names))
+        self.feature.setCurrentText(view.importance[0]["feature"])  # the most important first
         self.feature.blockSignals(False)
         self._draw_dependence(self.feature.currentText())
         self.rows.addItems([str(r + 1) for r in view.rows])
         self.rows.setCurrentRow(0)
 
+    def _shown_features(self) -> list[str]:
+        """The inputs the global charts show: all, or the MOST_SHOWN most important."""
+        ranked = [e["feature"] for e in self.shown.importance]  # most important first
+        return ranked[:MOST_SHOWN]
+
     def _draw_importance(self, view: AttributionView) -> None:
-        entries = sorted(view.importance, key=lambda e: e["mean_abs"])
+        entries = view.importance[:MOST_SHOWN][::-1]  # the most important at the top
         y = np.arange(len(entries))
         means = np.array([e["mean_abs"] for e in entries])
         self.importance.addItem(
@@ -124,15 +146,18 @@ class AttributionsView(QWidget):
     def _draw_beeswarm(self, view: AttributionView) -> None:
         a = view.attributions
         rng = np.random.default_rng(0)
-        names = list(a.input_names)
-        for j in range(len(names)):
+        names = self._shown_features()[::-1]  # the most important at the top
+        for position, name in enumerate(names):
+            j = list(a.input_names).index(name)
             values = a.X[:, j]
             span = np.ptp(values) or 1.0
             shade = (values - values.min()) / span
             brushes = [pg.mkBrush(int(255 * s), 60, int(255 * (1 - s)), 180) for s in shade]
             jitter = rng.uniform(-0.25, 0.25, size=len(values))
             self.beeswarm.addItem(
-                pg.ScatterPlotItem(x=a.values[:, j], y=j + jitter, size=5, brush=brushes, pen=None)
+                pg.ScatterPlotItem(
+                    x=a.values[:, j], y=position + jitter, size=5, brush=brushes, pen=None
+                )
             )
         self.beeswarm.getAxis("left").setTicks([list(enumerate(names))])
         self.beeswarm.addItem(pg.InfiniteLine(0, angle=90, pen=pg.mkPen("#888")))
@@ -203,6 +228,7 @@ class AttributionsView(QWidget):
         a = self.shown.attributions
         self.waterfall.clear()
         order = np.argsort(-np.abs(a.values[index]))
+        order, rest = order[:MOST_SHOWN], order[MOST_SHOWN:]
         start = a.base_value
         for position, j in enumerate(order):
             value = a.values[index, j]
@@ -223,6 +249,13 @@ class AttributionsView(QWidget):
             )
             start = end
         labels = [(p, f"{a.input_names[j]} = {a.X[index, j]:.4g}") for p, j in enumerate(order)]
+        if len(rest):  # the smaller pushes, together in one bar: their sum is exact
+            value = float(a.values[index, rest].sum())
+            colour = RAISES if value > 0 else LOWERS
+            self.waterfall.addItem(
+                pg.BarGraphItem(x0=[start], y=[len(order)], height=0.6, width=[value], brush=colour)
+            )
+            labels.append((len(order), f"{len(rest)} other inputs"))
         self.waterfall.getAxis("left").setTicks([labels])
         self.waterfall.invertY(True)
         self.waterfall.addItem(

@@ -1,0 +1,70 @@
+"""The Attributions tab: many inputs are shown by the most important, and a model
+without a posterior says so instead of drawing empty intervals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+
+from backends.explain import Attributions, global_importance
+from workbench.ui.results.attributions_view import MOST_SHOWN, AttributionsView
+from workbench.ui.results.compute import AttributionView
+
+
+def point_attributions(n_rows: int, n_features: int) -> Attributions:
+    """A model without a posterior (a GAN's critic): one value per attribution."""
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(n_rows, n_features)) * np.linspace(3, 0.1, n_features)
+    zeros = np.zeros_like(values)
+    return Attributions(
+        input_names=[f"px_{j}" for j in range(n_features)],
+        X=rng.normal(size=(n_rows, n_features)),
+        values=values,
+        lower=values,
+        upper=values,
+        sd=zeros,
+        output=values.sum(1) - 1.0,
+        base_value=-1.0,
+        mc_error=zeros,
+        draws_error=zeros,
+        additivity_error=0.0,
+        method="sampled-kernel",
+        scale="response",
+        level=0.9,
+        n_draws=1,
+        converged=True,
+    )
+
+
+def test_many_inputs_are_shown_by_the_most_important(qtbot) -> None:  # noqa: ANN001
+    view = AttributionsView()
+    qtbot.addWidget(view)
+    a = point_attributions(30, 64)
+    importance = global_importance(a)
+    view._on_task_answered(AttributionView(np.arange(30), a, importance))
+
+    caption = view.caption.text()
+    assert "no posterior, no intervals" in caption and "posterior draws" not in caption
+    assert f"the {MOST_SHOWN} most important of 64 inputs" in caption
+    ticks = [label for _, label in view.importance.getAxis("left")._tickLevels[0]]
+    assert ticks[::-1] == [e["feature"] for e in importance[:MOST_SHOWN]]
+    assert view.feature.currentText() == importance[0]["feature"]
+
+    # the waterfall of row 0: the largest pushes one by one, the rest in one bar
+    labels = [label for _, label in view.waterfall.getAxis("left")._tickLevels[0]]
+    assert len(labels) == MOST_SHOWN + 1 and labels[-1] == f"{64 - MOST_SHOWN} other inputs"
+    bars = [i for i in view.waterfall.items if isinstance(i, pg.BarGraphItem)]
+    pushed = sum(float(b.opts["width"][0]) for b in bars)
+    assert np.isclose(a.base_value + pushed, a.output[0])
+
+
+def test_few_inputs_are_all_shown_with_their_intervals(qtbot) -> None:  # noqa: ANN001
+    view = AttributionsView()
+    qtbot.addWidget(view)
+    a = point_attributions(10, 4)
+    a.lower, a.upper, a.n_draws = a.values - 0.5, a.values + 0.5, 64
+    view._on_task_answered(AttributionView(np.arange(10), a, global_importance(a)))
+    caption = view.caption.text()
+    assert "90% intervals from 64 posterior draws" in caption and "most important" not in caption
+    labels = [label for _, label in view.waterfall.getAxis("left")._tickLevels[0]]
+    assert len(labels) == 4 and not any("other inputs" in label for label in labels)
