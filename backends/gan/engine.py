@@ -141,10 +141,11 @@ QUICK_SETTINGS: dict[str, Any] = {
 # Adam at 1e-4 for the generator and 4e-4 for the critic in one critic step (TTUR).
 # With the table defaults (1e-3, 3 critic steps) the generator collapsed to one stroke
 # and a digits step cost 0.15 s on the CPU; batches of 64 learnt more slowly per step,
-# 256 no better than 128 at twice the cost. 2100 steps: the AUC levels off near 0.91-0.94
-# from step 1800 on, and 3000 steps cost 3.7 minutes; docs/gan.md gives the measurements.
+# 256 no better than 128 at twice the cost. 3000 steps: with generated pixels on the grey
+# levels and a 32-wide latent the AUC still falls from step 2100 (0.80) to 3000 (0.75),
+# about 2 minutes on one CPU thread; docs/gan.md gives the measurements.
 IMAGE_SETTINGS: dict[str, Any] = {
-    "steps": 2100,
+    "steps": 3000,
     "batch_size": 128,
     "learning_rate": 1e-4,
     "critic_learning_rate": 4e-4,

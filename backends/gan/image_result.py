@@ -71,7 +71,7 @@ class ImageGanResult:
 
     def _networks(self) -> tuple[torch.nn.Module, torch.nn.Module]:
         if self._nets is None:
-            gen, critic = build_networks(self.spec, self.size)
+            gen, critic = build_networks(self.spec, self.size, self.levels)
             self._nets = (
                 load_into(gen, self.generator_state, "generator"),
                 load_into(critic, self.critic_state, "critic"),

@@ -76,7 +76,7 @@ def fit_images(
     hold = unit[hold_rows].reshape(len(hold_rows), -1)
     judge = _digit_judge(unit[train_rows], labels[train_rows]) if labels is not None else None
     real_classes = class_distribution(labels[hold_rows], 10) if labels is not None else None
-    gen, critic = seeded_modules(seed, device, lambda: build_networks(spec, size))
+    gen, critic = seeded_modules(seed, device, lambda: build_networks(spec, size, levels))
     eval_z = torch.from_numpy(
         np.random.default_rng([seed, 5])
         .standard_normal((len(hold_rows), spec.latent_size))

@@ -7,8 +7,9 @@ The generator node (``Node(kind="generator")``) keeps its settings as plain JSON
   GAN: "generate the rest given these"); empty for an unconditional GAN;
 - ``options["target"]`` — the generated column that ``predict`` reports for a
   conditional GAN (default: the first generated column);
-- ``options["latent_size"]`` (default 64), ``options["hidden"]`` (generator layer
-  widths, default [256, 256]), ``options["critic_hidden"]`` (default = hidden);
+- ``options["latent_size"]`` (default 64; images 32), ``options["hidden"]`` (generator
+  layer widths, default [256, 256]; images [64]), ``options["critic_hidden"]`` (default =
+  hidden);
 - ``options["objective"]`` — "ns-sn" (default: non-saturating loss with a spectrally
   normalised critic) or "wgan-gp" (Wasserstein loss with a gradient penalty; give it
   ``critic_steps`` of 3–5); docs/gan.md says why;
@@ -49,6 +50,10 @@ DEFAULT_HIDDEN = (256, 256)
 # for images: channels at 2×2; an 8×8 digit needs far fewer than a table's MLP width,
 # and each halving of the width makes a CPU step about four times cheaper
 DEFAULT_IMAGE_HIDDEN = (64,)
+# an 8×8 digit varies along far fewer directions than 64: with 32 the digits' two-sample
+# AUC fell faster and lower (best in 3000 steps 0.77 → 0.75 with seed 0, 0.80 → 0.75
+# with seed 1)
+DEFAULT_IMAGE_LATENT = 32
 DEFAULT_OBJECTIVE = "ns-sn"
 
 
@@ -172,8 +177,9 @@ def _read_node(node: Node, table: ColumnTable) -> tuple[GanSpec | None, list[Pro
         bad(f"the target {target!r} is not one of the generated columns", "options.target")
     if target is None and conditions and columns:
         target = columns[0]
+    default_latent = DEFAULT_IMAGE_LATENT if image is not None else DEFAULT_LATENT
     latent = _positive_int(
-        opts.get("latent_size", DEFAULT_LATENT), 1, 1024, "options.latent_size", bad
+        opts.get("latent_size", default_latent), 1, 1024, "options.latent_size", bad
     )
     default_hidden = list(DEFAULT_IMAGE_HIDDEN if image is not None else DEFAULT_HIDDEN)
     hidden = _widths(opts.get("hidden", default_hidden), "options.hidden", bad)

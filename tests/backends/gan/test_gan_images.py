@@ -6,8 +6,11 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from backends.gan import engine
+from backends.gan.image_networks import ImageGenerator
+from backends.gan.image_result import decode, encode
 from backends.gan.images import grid_levels
 from backends.gan.pngs import read_folder, read_png, write_png
 from backends.graph.model import Graph, Node
@@ -71,6 +74,20 @@ def test_grid_valued_pixels_are_generated_on_the_grid(digits_fit):
     images = digits_fit.sample_images(20, seed=2) * 16
     np.testing.assert_allclose(images, np.rint(images), atol=1e-9)
     assert grid_levels(np.arange(17) / 16) == 17 and grid_levels(np.linspace(0, 1, 300)) == 0
+
+
+def test_generator_puts_pixels_on_the_grey_levels_and_passes_gradients():
+    """The critic must see generated pixels on the levels real ones are trained at, and
+    the rounding must not stop the generator's gradients."""
+    torch.manual_seed(0)
+    gen = ImageGenerator(latent=8, size=8, base=32, levels=17)
+    x = gen(torch.randn(16, 8))
+    pixels = x.detach().numpy()
+    centres = encode(np.arange(17) / 16, 17)
+    assert np.abs(pixels[..., None] - centres).min(-1).max() < 1e-6
+    np.testing.assert_allclose(encode(decode(pixels, 17), 17), pixels, atol=1e-6)
+    x.sum().backward()
+    assert gen.fc[0].weight.grad.abs().sum() > 0
 
 
 def test_digits_result_round_trips(digits_fit):

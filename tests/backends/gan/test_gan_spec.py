@@ -23,6 +23,13 @@ def test_template_builds_one_generator_node_over_the_columns():
     assert spec.objective == "ns-sn" and spec.latent_size == 64
 
 
+def test_an_image_generator_has_its_own_defaults():
+    graph = Graph()
+    graph.add_node(Node(name="digits", kind="generator", options={"image": {"source": "digits"}}))
+    spec = gan_spec_from_graph(graph, ColumnTable({}, {}))
+    assert spec.latent_size == 32 and spec.hidden == (64,) and spec.critic_hidden == (64,)
+
+
 def test_template_with_a_target_is_a_conditional_gan():
     table = mixed_table(50)
     spec = gan_spec_from_graph(gan(table, target="size", inputs=["colour", "count"]), table)

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel
 
+from backends.gan.spec import DEFAULT_IMAGE_LATENT, DEFAULT_LATENT
 from backends.graph.distributions import FAMILIES
 from workbench.ui.canvas import ModelEditor
 from workbench.ui.canvas.fields import ColumnChecklist, ExpressionField
@@ -135,6 +136,15 @@ def test_generator_settings(editor: ModelEditor) -> None:
     assert node.columns == ["kid_score", "mom_iq"]
     assert node.options["latent_size"] == 16 and node.options["hidden"] == [128, 64]
     assert not [p for p in editor.revalidate() if p.node == gen and p.severity == "error"]
+
+
+def test_an_image_generator_form_shows_the_image_defaults(qtbot) -> None:  # noqa: ANN001
+    images = GeneratorForm([], {"image": {"source": "digits"}}, [], {})
+    qtbot.addWidget(images)
+    assert images.latent.value() == DEFAULT_IMAGE_LATENT and images.hidden.text() == "64"
+    table = GeneratorForm([], {}, [], {})
+    qtbot.addWidget(table)
+    assert table.latent.value() == DEFAULT_LATENT and table.hidden.text() == "256, 256"
 
 
 def test_changing_kind_keeps_what_fits(editor: ModelEditor) -> None:

@@ -30,7 +30,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backends.gan.spec import DEFAULT_HIDDEN, DEFAULT_LATENT, DEFAULT_OBJECTIVE, OBJECTIVES
+from backends.gan.spec import (
+    DEFAULT_HIDDEN,
+    DEFAULT_IMAGE_HIDDEN,
+    DEFAULT_IMAGE_LATENT,
+    DEFAULT_LATENT,
+    DEFAULT_OBJECTIVE,
+    OBJECTIVES,
+)
 from backends.gp.kernel_spec import COMPOSITE_OPS, LEAF_KINDS
 from backends.gp.spec import MEANS
 from backends.graph.model import ROWS, Plate
@@ -200,13 +207,16 @@ class GeneratorForm(QWidget):
         self.conditions = ColumnChecklist(columns, list(self.options.get("conditions", [])), types)
         self.conditions.changed.connect(lambda cols: self._set("conditions", cols))
         form.addRow("Given", self.conditions)
+        images = bool(self.options.get("image"))  # an image generator has other defaults
         self.latent = QSpinBox()
         self.latent.setRange(1, 1024)
-        self.latent.setValue(int(self.options.get("latent_size", DEFAULT_LATENT)))
+        default_latent = DEFAULT_IMAGE_LATENT if images else DEFAULT_LATENT
+        self.latent.setValue(int(self.options.get("latent_size", default_latent)))
         self.latent.editingFinished.connect(lambda: self._set("latent_size", self.latent.value()))
         form.addRow("Latent size", self.latent)
+        default_hidden = DEFAULT_IMAGE_HIDDEN if images else DEFAULT_HIDDEN
         self.hidden = QLineEdit(
-            ", ".join(str(h) for h in self.options.get("hidden", DEFAULT_HIDDEN))
+            ", ".join(str(h) for h in self.options.get("hidden", default_hidden))
         )
         self.hidden.setToolTip("generator layer widths, e.g. 256, 256")
         self.hidden.editingFinished.connect(self._on_hidden)
