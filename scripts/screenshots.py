@@ -112,6 +112,10 @@ def main() -> None:
     shoot(app, window, args.out / "gan-samples.png", wait_s=8.0)
     close_unsaved(window)
 
+    window = ran_example(app, "digits-gan.wbproj", "Samples")
+    shoot(app, window, args.out / "gan-digits.png", wait_s=8.0)
+    close_unsaved(window)
+
 
 if __name__ == "__main__":
     main()
