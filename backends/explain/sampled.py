@@ -59,6 +59,9 @@ Model = Callable[[np.ndarray], np.ndarray]
 # A unit's standard error needs a few hundred units to be itself reliable; the
 # first round is never smaller than this.
 MIN_UNITS = 256
+# At most this many rounds of units are drawn in one step (memory), however far the
+# error still is from the tolerance.
+JUMP_ROUNDS = 16
 
 
 @dataclass
@@ -290,8 +293,11 @@ def _explain_row(model, x, background, w, at_bg, design, tolerance, round_units,
             mean_se = factor * _stratified(first, mean_squares, per_row, w)[1][:, 0]
             return values, se, mean_se, evals, shortfall <= 1
         # the error falls as 1/sqrt(units): ask for what the worst value still lacks,
-        # but never less than a round
-        m = max(-(-round_units // n_bg), int(np.ceil(per_row * (shortfall**2 - 1))))
+        # but never less than a round, nor more than JUMP_ROUNDS rounds at once (the
+        # arrays of a round grow with units x outputs x features)
+        one_round = -(-round_units // n_bg)  # units per row
+        wanted = int(np.ceil(per_row * (shortfall**2 - 1)))
+        m = min(max(one_round, wanted), JUMP_ROUNDS * one_round)
 
 
 def _units(model, x, background, phi0_b, total_b, design, m, rng):

@@ -10,7 +10,7 @@ from explain_doubles import ConjugateLinear
 
 from backends.explain import exact_shapley, explain_rows
 from backends.explain.coalitions import coalition_masks, shapley_from_values
-from backends.explain.sampled import KernelDesign, sampled_shapley
+from backends.explain.sampled import JUMP_ROUNDS, KernelDesign, sampled_shapley
 
 
 def interacting(Z):
@@ -138,3 +138,19 @@ def test_explain_rows_picks_enumeration_or_sampling_by_the_number_of_features():
     assert any("standard error of at most 2.0%" in note for note in b.notes)
     z = (b.values - exact.values) / b.mc_error
     assert np.all(np.abs(z) < 5)
+
+
+def test_a_far_tolerance_is_approached_in_bounded_steps(game):
+    """However far the error is from the tolerance, one model call holds at most
+    JUMP_ROUNDS rounds of units (memory), and the budget still stops the sampling."""
+    X, background, _, _ = game
+    sizes = []
+
+    def recording(Z):
+        sizes.append(len(Z))
+        return interacting(Z)
+
+    est = sampled_shapley(recording, X[:1], background, tolerance=1e-6, max_evals=200_000)
+    per_row = -(-1024 // len(background))
+    assert max(sizes[2:]) <= 2 * len(background) * JUMP_ROUNDS * per_row
+    assert not est.converged.any() and 150_000 < est.n_evals[0] <= 200_000
