@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import select
 import sys
 import time
 from pathlib import Path
@@ -60,7 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args) or 0)
-    except BrokenPipeError:
+    except BrokenPipeError as exc:
+        if not _stdout_closed():  # another pipe broke: a real error
+            print(f"workbench {args.command}: {exc}", file=sys.stderr)
+            return 2
         # the reader stopped early (`| head`): nothing to tell the user; point stdout at
         # devnull so that Python's exit flush does not fail again
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -68,6 +72,17 @@ def main(argv: list[str] | None = None) -> int:
     except BAD_INPUT + (UsageError,) as exc:
         print(f"workbench {args.command}: {exc}", file=sys.stderr)
         return 2
+
+
+def _stdout_closed() -> bool:
+    """Whether nobody reads our standard output any more: the write end of a pipe whose
+    reader has gone reports an error when polled."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+    except (OSError, ValueError, AttributeError):  # no descriptor, or no poll()
+        return False
+    return any(event & select.POLLERR for _, event in poller.poll(0))
 
 
 def build_parser() -> argparse.ArgumentParser:

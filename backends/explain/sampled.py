@@ -203,8 +203,10 @@ def sampled_shapley(
     tenth of the row's largest, so that an output with near-zero attributions
     does not demand endless units), or until ``max_evals`` model evaluations per
     row (default: half of exact enumeration's 2**D x background) are spent. The
-    first round has at least ``MIN_UNITS`` units and two per background row,
-    even where that exceeds ``max_evals``.
+    first round has ``round_units`` units (at least ``MIN_UNITS``) where
+    ``max_evals`` allows, and never fewer than two per background row; below
+    ``MIN_UNITS`` units it is too small to fit the cubic control variate on, which
+    is then left out.
     """
     X = np.atleast_2d(np.asarray(X, dtype=float))
     background = np.asarray(background, dtype=float)
@@ -270,7 +272,10 @@ def _explain_row(model, x, background, w, at_bg, design, tolerance, round_units,
         m = max(2 - per_row, min(m, (max_evals - evals) // (2 * n_bg)))
         rho, cubic, direction = _units(model, x, background, phi0_b, total_b, design, m, rng)
         if slope is None:
-            slope = _cubic_slope(rho, cubic, direction, w)
+            # a slope fitted on a handful of units (a tiny evaluation budget) would also
+            # shrink their own spread, and with it the reported error: then none
+            enough = n_bg * m >= MIN_UNITS
+            slope = _cubic_slope(rho, cubic, direction, w) if enough else np.zeros(len(at_x))
         g = rho - slope * cubic
         g_mean = g.mean(axis=-1, keepdims=True)
         squared = (direction * direction).transpose(0, 2, 1)
@@ -286,7 +291,11 @@ def _explain_row(model, x, background, w, at_bg, design, tolerance, round_units,
         se = factor * se
         scale = np.max(np.abs(values), axis=0)
         scale = np.maximum(scale, 0.1 * scale.max())
-        shortfall = float(np.max(se / (tolerance * scale)))
+        # a row whose attributions are all zero (a constant or saturated model) has
+        # nothing left to estimate
+        allowed = tolerance * scale
+        ratio = np.divide(se, allowed, out=np.zeros_like(se), where=allowed > 0)
+        shortfall = float(np.max(ratio))
         if shortfall <= 1 or evals + 2 * n_bg > max_evals:
             # the mean over outputs: its sums of g d are the mean of the outputs' sums
             first = sums[0].mean(axis=-1, keepdims=True)
@@ -296,7 +305,8 @@ def _explain_row(model, x, background, w, at_bg, design, tolerance, round_units,
         # but never less than a round, nor more than JUMP_ROUNDS rounds at once (the
         # arrays of a round grow with units x outputs x features)
         one_round = -(-round_units // n_bg)  # units per row
-        wanted = int(np.ceil(per_row * (shortfall**2 - 1)))
+        wanted = per_row * (shortfall**2 - 1)  # inf or nan where the model gave nan
+        wanted = int(np.ceil(wanted)) if np.isfinite(wanted) else JUMP_ROUNDS * one_round
         m = min(max(one_round, wanted), JUMP_ROUNDS * one_round)
 
 

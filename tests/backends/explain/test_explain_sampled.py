@@ -154,3 +154,14 @@ def test_a_far_tolerance_is_approached_in_bounded_steps(game):
     per_row = -(-1024 // len(background))
     assert max(sizes[2:]) <= 2 * len(background) * JUMP_ROUNDS * per_row
     assert not est.converged.any() and 150_000 < est.n_evals[0] <= 200_000
+
+
+def test_a_model_that_ignores_its_inputs_has_zero_attributions_at_once():
+    """Nothing to estimate (a constant or saturated model): all zeros, converged after
+    the first round, no error."""
+    rng = np.random.default_rng(2)
+    background, X = rng.normal(size=(8, 10)), rng.normal(size=(2, 10))
+    est = sampled_shapley(lambda Z: np.ones((len(Z), 3)), X, background, tolerance=0.01)
+    assert est.converged.all() and np.all(est.values == 0) and np.all(est.mc_error == 0)
+    first_round = 2 * len(background) * -(-1024 // len(background))
+    assert np.all(est.n_evals == 1 + 2 * 10 * len(background) + first_round)

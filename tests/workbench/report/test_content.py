@@ -115,9 +115,12 @@ def test_a_model_without_a_posterior_gets_no_ranges(project: Project) -> None:
     prediction["lower"] = prediction["upper"] = prediction["mean"]
     for a in record["attributions"].values():
         a["lower"] = a["upper"] = a["value"]
+    zero = next(iter(record["attributions"]))  # a constant pixel's is exactly 0
+    record["attributions"][zero].update(value=0.0, lower=0.0, upper=0.0)
     content["person"] = person_layer(project, record, project_settings(project), ReportOptions())
     html = render_html(content)
     letter = html[html.index("1. The outcome") : html.index("3. The information")]
     assert content["person"]["point"]
     assert "between" not in letter.lower() and "probability" not in letter
     assert "lowered the predicted" in letter or "raised the predicted" in letter
+    assert "did not change the predicted" in letter and "cannot tell" not in letter
