@@ -270,17 +270,27 @@ def _explain_linear(result, terms, X, background, weights, level, scale) -> Attr
     )
 
 
-def _draws_are_consistent(result: Any, X: np.ndarray, seed: int) -> bool:
-    """Do draws depend on the seed only (MCMC-style), not on which points share a call?
+def _posterior_draws(result: Any, X: np.ndarray, seed: int) -> str | None:
+    """Why the result's draws cannot carry per-draw attributions, or None if they can.
 
     shap calls the model in batches; per-draw attributions are meaningful only if
-    draw k is the same function in every batch. Joint function samples (a GP's
-    sample_mean) fail this check.
+    draw k is the same function in every batch: joint function samples (a GP's
+    sample_mean) fail this. A result without a posterior (a GAN's critic) repeats
+    one value in every draw: explaining 64 copies of it would cost 64 times the
+    work for the same numbers.
     """
+    if not hasattr(result, "sample_mean"):
+        return "no posterior draws: attributions of the prediction, without intervals"
     pair = np.vstack([X[:1], X[:1] + 1.0])
     both = result.sample_mean(pair, 4, seed=seed)
     alone = result.sample_mean(X[:1], 4, seed=seed)
-    return bool(np.allclose(both[:, :1], alone, rtol=1e-9, atol=1e-12))
+    if not np.allclose(both[:, :1], alone, rtol=1e-9, atol=1e-12):
+        return (
+            "no consistent posterior draws: attributions of the predictive mean, without intervals"
+        )
+    if np.all(np.ptp(both, axis=0) == 0):  # every draw the same
+        return "the model has no posterior (one value per row): attributions without intervals"
+    return None
 
 
 # The model is called on thousands of masked rows at a time, and each call is many
@@ -305,12 +315,11 @@ def _explain_shap(
     cancel,
 ) -> Attributions:
     n, d = X.shape
-    bayesian = hasattr(result, "sample_mean") and _draws_are_consistent(result, X, seed)
+    without_draws = _posterior_draws(result, X, seed)
+    bayesian = without_draws is None
     notes: list[str] = []
     if not bayesian:
-        notes.append(
-            "no consistent posterior draws: attributions of the predictive mean, without intervals"
-        )
+        notes.append(without_draws)
         max_draws = n_draws = 1
     batches: list[np.ndarray] = []
     bases: list[np.ndarray] = []

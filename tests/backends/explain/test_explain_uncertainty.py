@@ -4,7 +4,7 @@ SHAP estimate reported apart from the posterior spread."""
 
 import numpy as np
 import pytest
-from explain_doubles import ConjugateLinear, NumpyRBFGP
+from explain_doubles import ConjugateLinear, FunctionResult, NumpyRBFGP
 
 from backends.explain import explain_rows
 
@@ -72,3 +72,16 @@ def test_joint_function_draws_fall_back_to_the_mean_with_a_note():
     assert any("no consistent posterior draws" in note for note in a.notes)
     closed = explain_rows(gp, X[:2], X[5:10])
     assert np.allclose(a.values, closed.values, atol=1e-6)
+
+
+def test_a_model_without_posterior_is_explained_once_not_per_identical_draw():
+    """A GAN critic repeats one value in every draw: one set of attributions, no
+    intervals, and a note that says why."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(12, 3))
+    result = FunctionResult(lambda Z: Z[:, 0] * Z[:, 1] + Z[:, 2], 3)
+    a = explain_rows(result, X[:2], X[4:10], n_draws=64)
+    assert a.draws is None and np.array_equal(a.lower, a.upper)
+    assert any("has no posterior" in note for note in a.notes)
+    exact = explain_rows(result, X[:2], X[4:10], method="enumeration")
+    assert np.allclose(a.values, exact.values)

@@ -95,11 +95,9 @@ class AttributionsView(QWidget):
             else f"{a.level:.0%} intervals from {a.n_draws} posterior draws"
         )
         shown = (
-            ""
-            if len(self._shown_features()) == len(a.input_names)
-            else (
-                f" The charts show the {MOST_SHOWN} most important of {len(a.input_names)} inputs."
-            )
+            f" The charts show the {MOST_SHOWN} most important of {len(a.input_names)} inputs."
+            if len(a.input_names) > MOST_SHOWN
+            else ""
         )
         self.caption.setText(
             f"SHAP attributions on the <b>{a.scale}</b> scale by <b>{a.method}</b>, "
