@@ -206,6 +206,20 @@ def _read_node(node: Node, table: ColumnTable) -> tuple[GanSpec | None, list[Pro
     return spec, []
 
 
+def image_description(options: dict[str, Any]) -> str | None:
+    """What an image generator node makes, in a few words ("8×8 digits"), for the
+    canvas; None for a table generator or image settings that do not check out."""
+    image = _read_image(options.get("image"), lambda *_: None)
+    if image is None:
+        return None
+    side = f"{image.size}×{image.size}"
+    return {
+        "digits": f"{side} digits",
+        "folder": f"{side} images",
+        "columns": f"{side} images from columns",
+    }[image.source]
+
+
 def _read_image(raw: Any, bad) -> ImageSpec | None:
     if raw is None:
         return None

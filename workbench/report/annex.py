@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from backends.explain import global_importance
-from backends.graph.formulas import formulas
 from backends.graph.model import Graph, GraphError
+from backends.graph.statements import model_statements
 from backends.runtime import CancelToken
 from workbench import __version__
 from workbench.project import Project
@@ -45,7 +45,7 @@ def tech(value: Any) -> str:
 
 def graph_statements(graph: dict[str, Any]) -> list[str]:
     try:
-        return formulas(Graph.from_dict(graph))
+        return model_statements(Graph.from_dict(graph))
     except GraphError as exc:
         return [f"(the model cannot be written out: {exc})"]
 

@@ -147,6 +147,30 @@ def test_an_image_generator_form_shows_the_image_defaults(qtbot) -> None:  # noq
     assert table.latent.value() == DEFAULT_LATENT and table.hidden.text() == "256, 256"
 
 
+def test_an_image_generator_says_what_it_makes_on_the_canvas() -> None:
+    """Not "0 columns" and "(?) ~ generator(z)": the digits are 8×8 images."""
+    from backends.graph.model import Graph, Node
+    from backends.graph.statements import model_statements
+    from workbench.ui.canvas.items import node_detail
+
+    for node, detail, statement in [
+        (
+            Node(name="generator", kind="generator", options={"image": {"source": "digits"}}),
+            "8×8 digits",
+            "(8×8 digits) ~ generator(z",
+        ),
+        (
+            Node(name="gen", kind="generator", columns=["earn", "height"]),
+            "2 columns",
+            "(earn, height) ~ gen(z",
+        ),
+    ]:
+        graph = Graph()
+        graph.add_node(node)
+        assert node_detail(node) == detail
+        assert model_statements(graph)[0].startswith(statement)
+
+
 def test_changing_kind_keeps_what_fits(editor: ModelEditor) -> None:
     node = editor.add_node("stochastic", (0, 0))
     fields = _inspect(editor, node)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from backends.graph.model import Graph, Problem
+from backends.graph.statements import model_statements
 from backends.graph.validate import errors_of
 from workbench.project import Project, ProjectEvent
 from workbench.project.checks import model_problems
@@ -31,7 +32,6 @@ from workbench.ui.canvas.items import EdgeItem, NodeItem, PlateItem
 from workbench.ui.canvas.layout import layered_layout
 from workbench.ui.canvas.palette import Palette
 from workbench.ui.canvas.scene import GraphScene
-from workbench.ui.canvas.statements import model_statements
 from workbench.ui.canvas.templates import TemplateDialog
 from workbench.ui.canvas.view import GraphView
 

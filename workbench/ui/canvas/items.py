@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from backends.gan.spec import image_description
 from backends.graph.model import ROWS, Node, Plate, Problem
 from workbench.ui.canvas import style
 
@@ -66,7 +67,8 @@ def node_detail(node: Node) -> str:
     if node.kind == "gp":
         return "GP(" + ", ".join(node.options.get("inputs", []) or ["?"]) + ")"
     if node.kind == "generator":
-        return f"{len(node.columns or node.options.get('columns', []))} columns"
+        images = image_description(node.options)
+        return images or f"{len(node.columns or node.options.get('columns', []))} columns"
     return node.kind
 
 

@@ -41,8 +41,8 @@ from backends.gan.spec import (
 from backends.gp.kernel_spec import COMPOSITE_OPS, LEAF_KINDS
 from backends.gp.spec import MEANS
 from backends.graph.model import ROWS, Plate
+from backends.graph.statements import kernel_text
 from workbench.ui.canvas.fields import ColumnChecklist
-from workbench.ui.canvas.statements import kernel_text
 
 KERNEL_LABELS = {
     "rbf": "RBF (smooth)",

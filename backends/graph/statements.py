@@ -1,12 +1,13 @@
 """The model as statements, one per node (``y[i] ~ Normal(mu, sigma)  for i in rows``).
 
 The graph language's renderer (``backends.graph.formulas.formulas``) writes the
-statements, so the pane and the report print the same text; this module only
+statements; this module, which the model pane and the report both print,
 spells out the GP kernel and the generator, which that renderer leaves generic.
 """
 
 from __future__ import annotations
 
+from backends.gan.spec import image_description
 from backends.graph.formulas import formulas
 from backends.graph.model import Graph, Node
 
@@ -30,7 +31,8 @@ def _engine_statement(node: Node) -> str:
         mean = node.options.get("mean", "constant")
         kernel = kernel_text(node.options.get("kernel"))
         return f"{node.name}(x) ~ GP({mean}, {kernel})  x = ({inputs})"
-    columns = ", ".join(node.columns or node.options.get("columns", [])) or "?"
+    images = image_description(node.options)
+    columns = images or ", ".join(node.columns or node.options.get("columns", [])) or "?"
     given = node.options.get("conditions") or []
     condition = f" | {', '.join(given)}" if given else ""
     return f"({columns}) ~ {node.name}(z{condition}),  z ~ Normal(0, I)"
