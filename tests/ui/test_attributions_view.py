@@ -40,12 +40,14 @@ def test_many_inputs_are_shown_by_the_most_important(qtbot) -> None:  # noqa: AN
     view = AttributionsView()
     qtbot.addWidget(view)
     a = point_attributions(30, 64)
+    a.notes = ["no draws here"]
     importance = global_importance(a)
     view._on_task_answered(AttributionView(np.arange(30), a, importance))
 
     caption = view.caption.text()
     assert "no posterior, no intervals" in caption and "posterior draws" not in caption
     assert f"the {MOST_SHOWN} most important of 64 inputs" in caption
+    assert caption.endswith("No draws here.")  # notes read as sentences
     ticks = [label for _, label in view.importance.getAxis("left")._tickLevels[0]]
     assert ticks[::-1] == [e["feature"] for e in importance[:MOST_SHOWN]]
     assert view.feature.currentText() == importance[0]["feature"]

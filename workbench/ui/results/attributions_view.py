@@ -87,7 +87,8 @@ class AttributionsView(QWidget):
     def _on_task_answered(self, view: AttributionView) -> None:
         self.shown = view
         a = view.attributions
-        notes = " ".join(a.notes)
+        # the notes are lower-case clauses (as the CLI prints them): here, sentences
+        notes = " ".join(f"{n[:1].upper()}{n[1:].rstrip('.')}." for n in a.notes)
         # a model without a posterior (a GAN's critic) gives one value: no interval to show
         spread = (
             "no posterior, no intervals"
