@@ -506,11 +506,20 @@ def cmd_explain(args: argparse.Namespace) -> int:
         f"row {record['row']}: {prediction['mean']:.4g}{interval};"
         f" average prediction {record['base_value']:.4g}"
     )
-    spread = "no posterior, no intervals" if point else f"{prediction['level']:.0%} intervals"
+    # a GP whose draws are not consistent across calls explains its predictive mean:
+    # the prediction has an interval, the attributions have none
+    bounded = any(a["lower"] != a["upper"] for a in record["attributions"].values())
+    spread = (
+        f"{prediction['level']:.0%} intervals"
+        if bounded
+        else "no posterior, no intervals"
+        if point
+        else "no intervals"
+    )
     print(f"attributions ({record['method']}, {record['scale']} scale, {spread}):")
     ranked = sorted(record["attributions"].items(), key=lambda kv: -abs(kv[1]["value"]))
     for feature, a in ranked:
-        bounds = "" if point else f"  ({a['lower']:+.4g} to {a['upper']:+.4g})"
+        bounds = f"  ({a['lower']:+.4g} to {a['upper']:+.4g})" if bounded else ""
         sampling = f"  ± {a['mc_error']:.2g} sampling error" if a.get("mc_error") else ""
         print(f"  {feature:<24} {a['value']:+.4g}{bounds}{sampling}")
     for option in record.get("counterfactuals") or []:

@@ -45,7 +45,7 @@ def test_many_inputs_are_shown_by_the_most_important(qtbot) -> None:  # noqa: AN
     view._on_task_answered(AttributionView(np.arange(30), a, importance))
 
     caption = view.caption.text()
-    assert "no posterior, no intervals" in caption and "posterior draws" not in caption
+    assert "no intervals" in caption and "posterior draws" not in caption
     assert f"the {MOST_SHOWN} most important of 64 inputs" in caption
     assert caption.endswith("No draws here.")  # notes read as sentences
     ticks = [label for _, label in view.importance.getAxis("left")._tickLevels[0]]

@@ -124,7 +124,9 @@ def person_layer(
     For a 0/1 target the prediction is a probability, and its predictive interval
     ("between 0 and 1") says nothing, so the letter gives the probability alone,
     with two decimals. A model without a posterior (a GAN's critic) gives one number
-    and no ranges ("point"): the letter then gives no "between" either.
+    and no ranges ("point"): the letter then gives no "between" either. A GP
+    explained through its predictive mean has a predictive range but none on its
+    factors ("ranges" false): its factors read like a point model's.
     """
     p = e["prediction"]
     d = 2 if binary else decimals_for(p["upper"] - p["lower"], p["mean"])
@@ -133,6 +135,7 @@ def person_layer(
         "row": e["row"],
         "binary": binary,
         "point": p["lower"] == p["upper"],
+        "ranges": any(a["lower"] != a["upper"] for a in e["attributions"].values()),
         "outcome_phrase": f"probability of {name}" if binary else f"predicted {name}",
         "prediction": {k: num(p[k], f"prediction.{k}", d) for k in ("mean", "lower", "upper")},
         "base": num(e["base_value"], "base_value", d),

@@ -124,3 +124,22 @@ def test_a_model_without_a_posterior_gets_no_ranges(project: Project) -> None:
     assert "between" not in letter.lower() and "probability" not in letter
     assert "lowered the predicted" in letter or "raised the predicted" in letter
     assert "did not change the predicted" in letter and "cannot tell" not in letter
+
+
+def test_factors_without_ranges_get_none_when_the_prediction_has_one(project: Project) -> None:
+    """A GP explained through its predictive mean: the prediction keeps its range, the
+    factors are stated without 'between x and x'."""
+    from workbench.report.analysis import project_settings
+    from workbench.report.content import ReportOptions, person_layer
+
+    content = build_content(project, row=1)
+    record = content["explanation"]
+    for a in record["attributions"].values():
+        a["lower"] = a["upper"] = a["value"]
+    content["person"] = person_layer(project, record, project_settings(project), ReportOptions())
+    html = render_html(content)
+    outcome = html[html.index("1. The outcome") : html.index("2. What mattered")]
+    factors = html[html.index("2. What mattered") : html.index("3. The information")]
+    assert not content["person"]["point"] and not content["person"]["ranges"]
+    assert "between" in outcome
+    assert "between" not in factors and "the line across it" not in factors

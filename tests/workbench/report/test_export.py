@@ -206,3 +206,13 @@ def test_the_explain_command_shows_no_intervals_for_a_model_without_posterior(
     assert text.startswith("row 1: -25.7; average prediction -4.8")
     assert "no posterior, no intervals" in text and " to " not in text
     assert "± 0.05 sampling error" in text
+
+    # a GP explained through its predictive mean: the prediction has its interval,
+    # the attributions have none
+    gp_mean = dict(point, prediction={"mean": 314.6, "lower": 314.2, "upper": 314.9, "level": 0.9})
+    gp_mean["attributions"] = {"t": {"value": -24.2, "lower": -24.2, "upper": -24.2}}
+    monkeypatch.setattr(workbench.report, "explain_row_json", lambda *a, **k: gp_mean)
+    assert main(["explain", str(path), "--row", "1"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("row 1: 314.6 (90% interval 314.2 to 314.9)")
+    assert "scale, no intervals):" in text and "-24.2 to" not in text

@@ -89,9 +89,10 @@ class AttributionsView(QWidget):
         a = view.attributions
         # the notes are lower-case clauses (as the CLI prints them): here, sentences
         notes = " ".join(f"{n[:1].upper()}{n[1:].rstrip('.')}." for n in a.notes)
-        # a model without a posterior (a GAN's critic) gives one value: no interval to show
+        # a model without a posterior (a GAN's critic), or a GP explained through its
+        # predictive mean, gives one value: no interval to show (the notes say why)
         spread = (
-            "no posterior, no intervals"
+            "no intervals"
             if np.array_equal(a.lower, a.upper)
             else f"{a.level:.0%} intervals from {a.n_draws} posterior draws"
         )
