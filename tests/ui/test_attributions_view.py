@@ -48,6 +48,7 @@ def test_many_inputs_are_shown_by_the_most_important(qtbot) -> None:  # noqa: AN
     assert "no intervals" in caption and "posterior draws" not in caption
     assert f"the {MOST_SHOWN} most important of 64 inputs" in caption
     assert caption.endswith("No draws here.")  # notes read as sentences
+    assert "interval" not in view.importance.titleLabel.text  # none to draw
     ticks = [label for _, label in view.importance.getAxis("left")._tickLevels[0]]
     assert ticks[::-1] == [e["feature"] for e in importance[:MOST_SHOWN]]
     assert view.feature.currentText() == importance[0]["feature"]
@@ -70,3 +71,33 @@ def test_few_inputs_are_all_shown_with_their_intervals(qtbot) -> None:  # noqa: 
     assert "90% intervals from 64 posterior draws" in caption and "most important" not in caption
     labels = [label for _, label in view.waterfall.getAxis("left")._tickLevels[0]]
     assert len(labels) == 4 and not any("other inputs" in label for label in labels)
+
+
+def test_the_what_if_line_says_why_there_are_no_changes(qtbot, tmp_path) -> None:  # noqa: ANN001
+    """No decision rule, no actionable input, none found: three different sentences,
+    never 'would alter the decision' for a project that has no decision."""
+    from workbench.project import Project, read_table
+
+    (tmp_path / "t.csv").write_text("income,age,y\n1,2,3\n4,5,6\n")
+    project = Project(read_table(tmp_path / "t.csv"))
+    view = AttributionsView()
+    qtbot.addWidget(view)
+    view.project = project
+    record = {"row": 4, "inputs": {"income": 1.0, "age": 2.0}, "counterfactuals": []}
+
+    view._on_row_task_answered(record)
+    assert "set a decision rule" in view.what_if.text()
+
+    project.settings.report = {"decision": {"threshold": 0.5}}
+    view._on_row_task_answered(record)
+    assert "no input of the model as actionable" in view.what_if.text()
+
+    project.settings.report = {"decision": {"threshold": 0.5}, "actionable": ["income"]}
+    view._on_row_task_answered(record)
+    assert view.what_if.text().startswith("Row 4: no change to the actionable inputs")
+
+    change = {"changes": {"income": {"from": 1.0, "to": 2.5}}, "probability": 0.8}
+    view._on_row_task_answered(dict(record, counterfactuals=[change]))
+    assert "income from 1 to 2.5 (the decision changes with probability 80%)" in (
+        view.what_if.text()
+    )

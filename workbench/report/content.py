@@ -198,7 +198,7 @@ def person_layer(
     used = set(e["inputs"]) | {e["target"]}
     layer["data_not_used"] = [settings.label(c) for c in project.dataset.columns if c not in used]
     layer["counterfactuals"] = _counterfactuals(e, d, settings)
-    layer["counterfactual_status"] = _counterfactual_status(e, settings)
+    layer["counterfactual_status"] = counterfactual_status(e, settings)
     layer["review"] = settings.review
     layer["significance"] = settings.significance
     layer["consequences"] = settings.consequences
@@ -248,7 +248,7 @@ def _counterfactuals(e: dict[str, Any], d: int, settings: ReportSettings) -> lis
     return out
 
 
-def _counterfactual_status(e: dict[str, Any], settings: ReportSettings) -> str:
+def counterfactual_status(e: dict[str, Any], settings: ReportSettings) -> str:
     """Why there is (or is not) a list of changes: 'found', 'none-found', 'no-rule',
     'no-actionable'."""
     if settings.decision is None:

@@ -11,6 +11,8 @@ from PySide6.QtWidgets import QComboBox, QLabel, QListWidget, QSplitter, QVBoxLa
 from backends.explain import dependence
 from backends.runtime import ColumnTable
 from workbench.project import Project, RunRecord
+from workbench.report.analysis import project_settings
+from workbench.report.content import counterfactual_status
 from workbench.report.export import explain_row_json
 from workbench.ui.results.background import LatestOnly
 from workbench.ui.results.compute import AttributionView, compute_attributions
@@ -31,9 +33,7 @@ class AttributionsView(QWidget):
         self.rows.currentRowChanged.connect(self._on_rows_row_changed)
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setBackground("w")
-        self.importance = self.plots.addPlot(
-            row=0, col=0, title="Mean |attribution| (with interval)"
-        )
+        self.importance = self.plots.addPlot(row=0, col=0, title="Mean |attribution|")
         self.beeswarm = self.plots.addPlot(
             row=0, col=1, title="Every explained row (colour: input value)"
         )
@@ -129,16 +129,21 @@ class AttributionsView(QWidget):
         self.importance.addItem(
             pg.BarGraphItem(x0=0, y=y, height=0.6, width=means, brush="#1f5fa8")
         )
-        self.importance.addItem(
-            pg.ErrorBarItem(
-                x=means,
-                y=y,
-                left=means - np.array([e["lower"] for e in entries]),
-                right=np.array([e["upper"] for e in entries]) - means,
-                beam=0.2,
-                pen=pg.mkPen("#222"),
+        lower = np.array([e["lower"] for e in entries])
+        upper = np.array([e["upper"] for e in entries])
+        ranged = not np.array_equal(lower, upper)  # no posterior: one value, no interval
+        self.importance.setTitle("Mean |attribution|" + (" (with interval)" if ranged else ""))
+        if ranged:
+            self.importance.addItem(
+                pg.ErrorBarItem(
+                    x=means,
+                    y=y,
+                    left=means - lower,
+                    right=upper - means,
+                    beam=0.2,
+                    pen=pg.mkPen("#222"),
+                )
             )
-        )
         self.importance.getAxis("left").setTicks(
             [[(i, e["feature"]) for i, e in enumerate(entries)]]
         )
@@ -197,21 +202,29 @@ class AttributionsView(QWidget):
 
     def _on_row_task_answered(self, record: dict) -> None:
         """The counterfactuals of the selected row, as the report would print them."""
-        options = record.get("counterfactuals")
-        if options is None:
+        if self.project is None:
+            return
+        status = counterfactual_status(record, project_settings(self.project))
+        if status == "no-rule":
             self.what_if.setText(
                 "To see what would change the outcome, set a decision rule "
                 "and the actionable inputs in the project's report settings."
             )
             return
-        if not options:
+        if status == "no-actionable":
+            self.what_if.setText(
+                f"Row {record['row']}: no changes were searched: the report settings mark "
+                "no input of the model as actionable."
+            )
+            return
+        if status == "none-found":
             self.what_if.setText(
                 f"Row {record['row']}: no change to the actionable inputs "
                 "within their bounds would alter the decision."
             )
             return
         lines = []
-        for option in options:
+        for option in record["counterfactuals"]:
             changes = ", ".join(
                 f"{k} from {v['from']:.4g} to {v['to']:.4g}" for k, v in option["changes"].items()
             )
