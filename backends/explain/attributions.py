@@ -23,7 +23,7 @@ import numpy as np
 from scipy.stats import norm
 from threadpoolctl import threadpool_limits
 
-from backends.explain.draws import credible_interval, intervals_tight
+from backends.explain.draws import credible_interval, interval_error, intervals_tight
 from backends.explain.gp_exact import RBFProductShapley
 from backends.explain.linear import linear_attributions, linear_response_attributions
 from backends.explain.shap_backend import shap_attributions
@@ -389,7 +389,11 @@ def _explain_shap(
     draws_tight = (not bayesian) or intervals_tight(draws, level, tolerance)
     converged = draws_tight and mc_converged
     if not draws_tight:
-        notes.append(f"intervals not yet within the tolerance after {k} draws (max_draws reached)")
+        notes.append(
+            f"after {k} draws (the most allowed) the ends of the intervals still carry a "
+            f"Monte Carlo error of up to {100 * interval_error(draws, level):.2g}% of the "
+            f"row's widest interval, above the {100 * tolerance:.2g}% asked for"
+        )
     if est_method == "sampled":
         notes.append(
             "sampled coalitions: each draw's attributions carry a Monte Carlo standard error "

@@ -33,17 +33,22 @@ def endpoint_mcse(draws: np.ndarray, level: float) -> np.ndarray:
     return np.maximum(quantile_mcse(draws, tail), quantile_mcse(draws, 1 - tail))
 
 
-def intervals_tight(draws: np.ndarray, level: float, tolerance: float) -> bool:
-    """True when, for every row, each endpoint's and the mean's Monte Carlo error is
-    at most ``tolerance`` times that row's widest attribution interval.
+def interval_error(draws: np.ndarray, level: float) -> float:
+    """The largest Monte Carlo error of an interval endpoint or a mean, as a fraction
+    of its row's widest attribution interval (0 when every interval is a point).
 
     draws has shape (S, n, D). Relative to the widest interval of the row, so that
     features with near-zero attributions do not demand endless draws.
     """
     lower, upper = credible_interval(draws, level)
     scale = np.max(upper - lower, axis=-1, keepdims=True)  # (n, 1)
-    if np.all(scale == 0):
-        return True
     mean_error = draws.std(axis=0, ddof=1) / np.sqrt(draws.shape[0])
     error = np.maximum(endpoint_mcse(draws, level), mean_error)
-    return bool(np.all(error <= tolerance * scale))
+    ratio = np.divide(error, scale, out=np.zeros_like(error), where=scale > 0)
+    return float(np.max(ratio))
+
+
+def intervals_tight(draws: np.ndarray, level: float, tolerance: float) -> bool:
+    """True when, for every row, each endpoint's and the mean's Monte Carlo error is
+    at most ``tolerance`` times that row's widest attribution interval."""
+    return interval_error(draws, level) <= tolerance
