@@ -8,7 +8,7 @@ indices, ``summary()["levels"]``), else in the table's sorted level order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,8 @@ class Design:
     X: np.ndarray  # (n, len(input_names)), NaN where a value is missing
     y: np.ndarray | None  # the target column as numbers, when the table has it
     complete: np.ndarray  # bool (n,): rows with every input present
+    # the level names of each categorical input, in the order of their codes in X
+    levels: dict[str, list[str]] = field(default_factory=dict)
 
     def row(self, index: int) -> np.ndarray:
         """X of one table row (0-based), refusing a row with a missing input."""
@@ -35,23 +37,25 @@ def design_matrix(result: Any, table: ColumnTable) -> Design:
     names = list(result.input_names)
     saved_levels: dict[str, list[str]] = (result.summary() or {}).get("levels") or {}
     columns = []
+    levels: dict[str, list[str]] = {}
     for name in names:
         if name not in table:
             raise EngineError(f"the table has no column {name!r}, an input of this result")
-        columns.append(_as_numbers(table, name, saved_levels.get(name)))
+        if name in saved_levels or table.is_text(name):
+            levels[name] = [str(v) for v in saved_levels.get(name) or table.levels(name)]
+        columns.append(_as_numbers(table, name, levels.get(name)))
     X = np.column_stack(columns) if columns else np.empty((table.n_rows, 0))
     target = getattr(result, "target", None)
     y = None
     if target in table and not table.is_text(target):
         y = np.asarray(table[target], dtype=float)
-    return Design(X, y, np.all(np.isfinite(X), axis=1))
+    return Design(X, y, np.all(np.isfinite(X), axis=1), levels)
 
 
 def _as_numbers(table: ColumnTable, name: str, levels: list[str] | None) -> np.ndarray:
     values = table[name]
-    if levels is None and not table.is_text(name):
+    if levels is None:
         return np.asarray(values, dtype=float)
-    levels = levels if levels is not None else table.levels(name)
     lookup = {str(level): float(i) for i, level in enumerate(levels)}
     if table.is_text(name):
         return np.array([lookup.get(str(v), np.nan) if v is not None else np.nan for v in values])

@@ -102,6 +102,8 @@ def find_counterfactuals(
     if not actionable:
         raise EngineError("choose at least one actionable feature for counterfactuals")
     scales = np.ones(len(names)) if scales is None else np.asarray(scales, dtype=float)
+    # a column constant in the background has no spread to measure changes by
+    scales = np.where(scales > 0, scales, 1.0)
     cancel = cancel or CancelToken()
     specs: dict[int, tuple[Actionable, float, float]] = {}
     for spec in actionable:
@@ -110,9 +112,8 @@ def find_counterfactuals(
                 f"actionable feature {spec.feature!r} is not an input; inputs: {', '.join(names)}"
             )
         j = names.index(spec.feature)
-        scale = scales[j] if scales[j] > 0 else 1.0
-        lo = x[j] - 3 * scale if spec.lower is None else spec.lower
-        hi = x[j] + 3 * scale if spec.upper is None else spec.upper
+        lo = x[j] - 3 * scales[j] if spec.lower is None else spec.lower
+        hi = x[j] + 3 * scales[j] if spec.upper is None else spec.upper
         if lo > hi or (spec.step is not None and spec.step <= 0):
             raise EngineError(
                 f"actionable feature {spec.feature!r}: need lower <= upper and a positive step"

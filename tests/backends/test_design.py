@@ -32,12 +32,13 @@ def test_numeric_group_codes_match_the_table_codes_engines_use() -> None:
     codes, levels = TABLE.codes("g")
     design = design_matrix(FakeResult(["g"], {"g": levels}), TABLE)
     np.testing.assert_array_equal(design.X[:, 0], codes)
-    assert levels == ["1.0", "2.0"]
+    assert levels == ["1.0", "2.0"] and design.levels == {"g": levels}
 
 
 def test_categorical_columns_become_level_codes_and_missing_rows_are_marked() -> None:
     design = design_matrix(FakeResult(["x", "school"]), TABLE)
     np.testing.assert_array_equal(design.X[:, 1], [1.0, 0.0, np.nan])
+    assert design.levels == {"school": ["a", "b"]}  # x is a number: no levels
     assert design.complete.tolist() == [True, False, False]
     np.testing.assert_array_equal(design.y, [1.0, 2.0, 3.0])
     with pytest.raises(EngineError, match="row 2 has a missing value"):

@@ -155,8 +155,13 @@ def explain_one_row(
     rule = settings.decision.rule if settings.decision else None
     counterfactuals = None
     names = list(data.result.input_names)
+    levels = data.design.levels
+    # the search moves numbers along a grid: a category's codes are not amounts
+    categorical = [a.feature for a in settings.actionable if a.feature in levels]
     usable = [
-        a for a in settings.actionable if a.feature in names and a.feature != settings.protected
+        a
+        for a in settings.actionable
+        if a.feature in names and a.feature != settings.protected and a.feature not in levels
     ]
     if rule is not None and usable:
         counterfactuals = find_counterfactuals(
@@ -165,7 +170,15 @@ def explain_one_row(
     record = explanation_record(
         data.result, attributions, 0, row=row, counterfactuals=counterfactuals, rule=rule
     )
-    if rule is not None and not usable:
+    record["input_levels"] = {
+        name: level_name(levels[name][int(record["inputs"][name])]) for name in levels
+    }
+    if rule is not None and categorical:
+        record["notes"].append(
+            f"Categorical inputs ({', '.join(categorical)}) are not searched for "
+            "counterfactuals: the search changes amounts, and a category is not one."
+        )
+    if rule is not None and not usable and not categorical:
         record["notes"].append(
             "No counterfactuals were searched: the report settings mark no input of the "
             "model as actionable."
@@ -177,6 +190,15 @@ def explain_one_row(
             "would alter the decision."
         )
     return record
+
+
+def level_name(level: str) -> str:
+    """A level as the person knows it: numeric levels are kept as str(float) ("3.0")."""
+    try:
+        number = float(level)
+    except ValueError:
+        return level
+    return str(int(number)) if number.is_integer() else level
 
 
 def explain_sample(

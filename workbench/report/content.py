@@ -147,7 +147,12 @@ def person_layer(
     for name, a in e["attributions"].items():
         fd = decimals_for(a["upper"] - a["lower"], a["value"])
         src = f"attributions.{name}"
-        if a["lower"] > 0 or a["upper"] < 0:
+        # one value and no range: a model without a posterior, a GP explained through
+        # its mean, or an input the prediction does not depend on (exactly 0 in every draw)
+        point = a["lower"] == a["upper"]
+        if point and a["value"] == 0:
+            factor = {"direction": "none", "size": num(0.0, f"{src}.value", fd)}
+        elif a["lower"] > 0 or a["upper"] < 0:
             up = a["value"] > 0
             factor = {
                 "direction": "raised" if up else "lowered",
@@ -174,9 +179,10 @@ def person_layer(
                 "to": num(a["upper"], f"{src}.upper", fd),
             }
         factor.update(
+            point=point,
             feature=settings.label(name),
             column=name,
-            value=data_num(a["feature_value"], f"{src}.feature_value"),
+            value=_input_value(e, name, a["feature_value"], f"{src}.feature_value"),
         )
         factors.append(factor)
     layer["factors"] = factors[: options.max_factors]
@@ -192,7 +198,7 @@ def person_layer(
         axis_label="\u2190 lowered the prediction   |   raised it \u2192",
     )
     layer["data_used"] = [
-        {"feature": settings.label(k), "value": data_num(v, f"inputs.{k}")}
+        {"feature": settings.label(k), "value": _input_value(e, k, v, f"inputs.{k}")}
         for k, v in e["inputs"].items()
     ]
     used = set(e["inputs"]) | {e["target"]}
@@ -246,6 +252,14 @@ def _counterfactuals(e: dict[str, Any], d: int, settings: ReportSettings) -> lis
             }
         )
     return out
+
+
+def _input_value(e: dict[str, Any], name: str, value: float, src: str) -> dict[str, Any]:
+    """An input as the person knows it: a category by its level, not its code."""
+    level = (e.get("input_levels") or {}).get(name)
+    if level is None:
+        return data_num(value, src)
+    return {"text": level, "src": f"input_levels.{name}", "absolute": False}
 
 
 def counterfactual_status(e: dict[str, Any], settings: ReportSettings) -> str:

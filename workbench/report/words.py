@@ -62,14 +62,24 @@ def data_num(value: float, src: str) -> dict[str, Any]:
 
 
 def percent(p: float) -> str:
+    """A share as a percentage that does not round to something untrue: a level of
+    0.975 is "97.5%", not "98%", and a probability short of certainty is never "100%"
+    ("over 99%"), one above zero never "0%" ("under 1%")."""
     share = 100 * p
-    if share.is_integer() or share >= 10:
-        return f"{share:.0f}%"
-    return f"{share:.1f}%"
+    for decimals in (0, 1, 2):
+        text = f"{share:.{decimals}f}"
+        if abs(float(text) - share) < 1e-9:  # exact at this many decimals
+            return f"{text}%"
+    if share > 99:
+        return "over 99%"
+    if share < 1:
+        return "under 1%"
+    return f"{share:.0f}%" if share >= 10 else f"{share:.1f}%"
 
 
 def parse_number(text: str) -> float:
-    """The inverse of fmt, for checks and tests."""
+    """The inverse of fmt (and of percent, but for its "over"/"under" bounds), for
+    checks and tests."""
     return float(text.replace(MINUS, "-").replace(",", "").rstrip("%"))
 
 

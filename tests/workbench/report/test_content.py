@@ -143,3 +143,18 @@ def test_factors_without_ranges_get_none_when_the_prediction_has_one(project: Pr
     assert not content["person"]["point"] and not content["person"]["ranges"]
     assert "between" in outcome
     assert "between" not in factors and "the line across it" not in factors
+
+
+def test_a_categorical_input_is_shown_by_its_level_not_its_code(project: Project) -> None:
+    from workbench.report.analysis import level_name, project_settings
+    from workbench.report.content import ReportOptions, person_layer
+
+    content = build_content(project, row=1)
+    record = content["explanation"]
+    assert record["input_levels"] == {}  # kidiq's inputs are numbers
+    record["input_levels"] = {"mom_hs": "finished high school"}
+    content["person"] = person_layer(project, record, project_settings(project), ReportOptions())
+    html = render_html(content)
+    letter = html[html.index("2. What mattered") : html.index("4. What would")]
+    assert letter.count("finished high school") == 2  # its factor, and the data used
+    assert level_name("3.0") == "3" and level_name("2.5") == "2.5" and level_name("B") == "B"

@@ -9,7 +9,7 @@ import pytest
 
 from workbench.report import build_content, explain_row_json, render_html
 from workbench.report.content import ReportOptions
-from workbench.report.words import decimals_for, fmt, parse_number
+from workbench.report.words import decimals_for, fmt, parse_number, percent
 
 ROW = 7
 
@@ -72,8 +72,15 @@ def test_every_number_in_the_letter_equals_the_explanation_json(project) -> None
     assert len(parser.found) >= 10
     seen = set()
     for src, text, absolute in parser.found:
+        if src.startswith("input_levels."):  # a category, printed by its level
+            assert text == record["input_levels"][src.split(".", 1)[1]]
+            continue
         expected = lookup(record, src)
         expected = abs(expected) if absolute else expected
+        if text.startswith(("over ", "under ")):  # a share near certainty, as a bound
+            bound = parse_number(text.split()[1])
+            assert 100 * expected > bound if text.startswith("over") else 100 * expected < bound
+            continue
         if text.endswith("%"):
             assert parse_number(text) == pytest.approx(100 * expected, abs=0.5), src
             continue
@@ -123,3 +130,9 @@ def test_decimals_follow_the_uncertainty() -> None:
     assert fmt(42000.0, decimals_for(0, 42000.0)) == "42,000"
     assert fmt(-0.0001, 2) == "0.00"
     assert parse_number(fmt(-1234.5, 1)) == -1234.5
+
+
+def test_percentages_never_round_to_something_untrue() -> None:
+    assert [percent(p) for p in (0.9, 0.975, 0.995, 0.87345)] == ["90%", "97.5%", "99.5%", "87%"]
+    assert percent(0.99963) == "over 99%" and percent(1.0) == "100%"
+    assert percent(0.00037) == "under 1%" and percent(0.0) == "0%"
