@@ -97,7 +97,7 @@ def _check_rows(result: Any, X: np.ndarray, name: str) -> np.ndarray:
     if len(bad):
         r, c = bad[0]
         raise EngineError(
-            f"{name}: row {r}, column {result.input_names[c]!r} is missing or not finite"
+            f"{name}: row {r + 1}, column {result.input_names[c]!r} is missing or not finite"
         )
     return X
 
@@ -334,11 +334,13 @@ def _explain_shap(
         cancel.raise_if_cancelled()
         draw_seed = seed + batch
         if bayesian:
+            # the last batch is cut short so that max_draws is a true cap
+            size = min(n_draws, max_draws - batch * n_draws)
 
-            def model(Z: np.ndarray, s: int = draw_seed) -> np.ndarray:
-                return result.sample_mean(Z, n_draws, seed=s).T
+            def model(Z: np.ndarray, s: int = draw_seed, k: int = size) -> np.ndarray:
+                return result.sample_mean(Z, k, seed=s).T
 
-            at_rows = result.sample_mean(X, n_draws, seed=draw_seed)  # (K, n)
+            at_rows = result.sample_mean(X, size, seed=draw_seed)  # (K, n)
         else:
 
             def model(Z: np.ndarray) -> np.ndarray:
@@ -384,11 +386,15 @@ def _explain_shap(
     lower, upper = credible_interval(draws, level)
     k = len(draws)
     spread = draws.std(axis=0, ddof=1) if k > 1 else np.zeros((n, d))
-    # batches are independent and equally sized, so their errors add in quadrature
-    mc_error = np.sqrt(np.sum(np.square(mean_errors), axis=0)) / len(mean_errors)
+    # the mean over draws weighs each batch's mean by its draws; the batches are
+    # independent, so their errors add in quadrature
+    shares = np.array([len(b) for b in batches], float)[:, None, None] / k
+    mc_error = np.sqrt(np.sum(np.square(shares * np.array(mean_errors)), axis=0))
     draws_tight = (not bayesian) or intervals_tight(draws, level, tolerance)
     converged = draws_tight and mc_converged
-    if not draws_tight:
+    if bayesian and k < 2:
+        notes.append("one posterior draw: no intervals")
+    elif not draws_tight:
         notes.append(
             f"after {k} draws (the most allowed) the ends of the intervals still carry a "
             f"Monte Carlo error of up to {100 * interval_error(draws, level):.2g}% of the "

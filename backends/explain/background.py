@@ -26,7 +26,7 @@ def summarise_background(
     if X.ndim != 2 or len(X) == 0:
         raise EngineError("the background needs at least one row of the input columns")
     if np.isnan(X).any():
-        rows = np.unique(np.nonzero(np.isnan(X))[0])[:5].tolist()
+        rows = (np.unique(np.nonzero(np.isnan(X))[0])[:5] + 1).tolist()  # from 1
         raise EngineError(
             f"the background has missing values (rows {rows}); drop or impute them first"
         )

@@ -40,6 +40,8 @@ def interval_error(draws: np.ndarray, level: float) -> float:
     draws has shape (S, n, D). Relative to the widest interval of the row, so that
     features with near-zero attributions do not demand endless draws.
     """
+    if draws.shape[0] < 2:  # one draw says nothing about its own spread
+        return float("inf")
     lower, upper = credible_interval(draws, level)
     scale = np.max(upper - lower, axis=-1, keepdims=True)  # (n, 1)
     mean_error = draws.std(axis=0, ddof=1) / np.sqrt(draws.shape[0])

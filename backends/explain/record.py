@@ -27,8 +27,9 @@ def explanation_record(
     counterfactuals: list[Counterfactual] | None = None,
     rule: DecisionRule | None = None,
 ) -> dict[str, Any]:
-    """Record of the ``index``-th explained row; ``row`` is its number in the table
-    (defaults to ``index``). Attributions are listed largest |value| first."""
+    """Record of the ``index``-th explained row (from 0); ``row`` is its number in the
+    table, from 1 (defaults to ``index + 1``). Attributions are listed largest |value|
+    first."""
     a = attributions
     if not 0 <= index < len(a.X):
         raise EngineError(f"row index {index} is outside the {len(a.X)} explained rows")
@@ -51,7 +52,7 @@ def explanation_record(
     row_additivity = abs(a.base_value + a.values[index].sum() - a.output[index])
     return {
         "schema": SCHEMA,
-        "row": int(index if row is None else row),
+        "row": int(index + 1 if row is None else row),
         "target": getattr(result, "target", ""),
         "engine": getattr(result, "engine", ""),
         "prediction": {"mean": mean, "lower": lower, "upper": upper, "level": float(a.level)},

@@ -101,3 +101,13 @@ def test_the_what_if_line_says_why_there_are_no_changes(qtbot, tmp_path) -> None
     assert "income from 1 to 2.5 (the decision changes with probability 80%)" in (
         view.what_if.text()
     )
+
+
+def test_a_gp_closed_form_has_exact_intervals_not_zero_draws(qtbot) -> None:  # noqa: ANN001
+    view = AttributionsView()
+    qtbot.addWidget(view)
+    a = point_attributions(5, 3)
+    a.lower, a.upper, a.n_draws = a.values - 1, a.values + 1, 0
+    view._on_task_answered(AttributionView(np.arange(5), a, global_importance(a)))
+    caption = view.caption.text()
+    assert "exact 90% intervals" in caption and "draws" not in caption

@@ -24,7 +24,7 @@ from backends.explain import (
     summarise_background,
 )
 from backends.explain.attributions import Attributions
-from backends.runtime import CancelToken, EngineError
+from backends.runtime import CancelToken, ColumnTable, EngineError
 from workbench.project import Project, RunRecord
 from workbench.report.errors import ReportError
 from workbench.report.settings import ReportSettings, read_settings
@@ -66,6 +66,7 @@ class RunData:
     result: Any
     design: Design
     complete: np.ndarray  # indices of rows with every input present
+    table: ColumnTable
 
     def background(self) -> tuple[np.ndarray, np.ndarray]:
         return summarise_background(self.design.X[self.complete], size=BACKGROUND_ROWS, seed=SEED)
@@ -83,14 +84,15 @@ def run_data(project: Project, record: RunRecord) -> RunData:
     if project.dataset is None:
         raise ReportError("the project has no data table")
     result = record.result()
+    table = project.dataset.column_table()
     try:
-        design = design_matrix(result, project.dataset.column_table())
+        design = design_matrix(result, table)
     except EngineError as exc:
         raise ReportError(f"the table no longer fits run {record.id[:8]}: {exc}") from exc
     complete = np.flatnonzero(design.complete)
     if len(complete) == 0:
         raise ReportError("no row of the table has every input of the model")
-    return RunData(record, result, design, complete)
+    return RunData(record, result, design, complete, table)
 
 
 def attribution_scale(result: Any) -> str:
@@ -119,13 +121,21 @@ def row_index(data: RunData, row: int) -> int:
     if not 1 <= row <= n:
         raise ReportError(f"row {row} does not exist: the table has rows 1 to {n}")
     if not data.design.complete[row - 1]:
-        missing = [
+        unusable = [
             name
             for name, v in zip(data.result.input_names, data.design.X[row - 1], strict=True)
             if not np.isfinite(v)
         ]
+        for name in unusable:
+            value = data.table[name][row - 1]
+            levels = data.design.levels.get(name)
+            if levels is not None and value is not None and value == value:  # not NaN
+                raise ReportError(
+                    f"row {row}: {value!r} in column {name!r} is not a level the model was "
+                    f"fitted with ({', '.join(levels)}), so the model made no prediction for it"
+                )
         raise ReportError(
-            f"row {row} has no value for {', '.join(missing)}, an input of the "
+            f"row {row} has no value for {', '.join(unusable)}, an input of the "
             "model, so the model made no prediction for it"
         )
     return row - 1

@@ -94,6 +94,7 @@ def build_annex(
         },
         "diagnostics": _diagnostics(summary),
         "explanation": None if explanation is None else _explanation_facts(explanation),
+        "explanation_basis": None if explanation is None else _explanation_basis(explanation),
         "importance": {
             "rows": len(rows),
             "method": attributions.method,
@@ -182,6 +183,16 @@ def _explanation_facts(e: dict[str, Any]) -> list[tuple[str, str]]:
         ("Posterior draws used", tech(e["n_draws"])),
         ("Intervals settled (tolerance met)", tech(e["converged"])),
     ] + [("Note", n) for n in e["notes"]]
+
+
+def _explanation_basis(e: dict[str, Any]) -> str:
+    """How the factors got their ranges, for the sentence that introduces them."""
+    ranges = "so that each share comes with a range"
+    if e["n_draws"] > 0:
+        return f"computed for every draw from the model's posterior, {ranges}"
+    if any(a["lower"] != a["upper"] for a in e["attributions"].values()):
+        return f"computed exactly from the model's Gaussian posterior, {ranges}"
+    return "computed once, from a single prediction (the notes say why), so they have no range"
 
 
 def _calibration(data: analysis.RunData, level: float) -> dict[str, Any] | None:

@@ -133,7 +133,7 @@ def test_bad_input_is_named():
     result = FunctionResult(lambda Z: Z[:, 0], 2)
     with pytest.raises(EngineError, match="columns"):
         explain_rows(result, np.zeros((1, 3)), np.zeros((2, 2)))
-    with pytest.raises(EngineError, match="row 0, column 'x1'"):
+    with pytest.raises(EngineError, match="row 1, column 'x1'"):
         explain_rows(result, np.array([[0.0, np.nan]]), np.zeros((2, 2)))
 
 

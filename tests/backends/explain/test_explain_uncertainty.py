@@ -44,6 +44,10 @@ def test_draws_are_added_until_the_intervals_are_tight():
     # the note says how far the intervals are: a percentage of the widest, vs 0%
     (note,) = [n for n in tight.notes if n.startswith("after 128 draws (the most allowed)")]
     assert note.endswith("above the 0.01% asked for") and "error of up to 0%" not in note
+    capped = explain_rows(result, rows, background, n_draws=32, max_draws=40, tolerance=1e-4)
+    assert capped.n_draws == 40  # a true cap: the last batch is cut short
+    single = explain_rows(result, rows, background, n_draws=1, max_draws=1)
+    assert not single.converged and single.notes == ["one posterior draw: no intervals"]
     middle = explain_rows(result, rows, background, n_draws=32, max_draws=4096, tolerance=0.05)
     assert 32 < middle.n_draws < 4096 and middle.converged
 

@@ -158,3 +158,13 @@ def test_a_categorical_input_is_shown_by_its_level_not_its_code(project: Project
     letter = html[html.index("2. What mattered") : html.index("4. What would")]
     assert letter.count("finished high school") == 2  # its factor, and the data used
     assert level_name("3.0") == "3" and level_name("2.5") == "2.5" and level_name("B") == "B"
+
+
+def test_the_annex_says_where_the_ranges_of_the_factors_come_from() -> None:
+    from workbench.report.annex import _explanation_basis
+
+    ranged = {"attributions": {"x": {"lower": 1.0, "upper": 2.0}}}
+    point = {"attributions": {"x": {"lower": 1.5, "upper": 1.5}}}
+    assert "every draw" in _explanation_basis(dict(ranged, n_draws=400))
+    assert "Gaussian posterior" in _explanation_basis(dict(ranged, n_draws=0))  # a GP
+    assert "no range" in _explanation_basis(dict(point, n_draws=0))  # a GAN's critic

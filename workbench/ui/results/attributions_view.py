@@ -17,7 +17,8 @@ from workbench.report.export import explain_row_json
 from workbench.ui.results.background import LatestOnly
 from workbench.ui.results.compute import AttributionView, compute_attributions
 
-RAISES, LOWERS = "#d1495b", "#1f5fa8"
+# the report's colours (workbench/report/figures.py): blue raises, orange lowers
+RAISES, LOWERS = "#2f6db5", "#c0612b"
 # Beyond this many inputs (the 64 pixels of a digit) the charts show the most important
 # ones only: more labels than that overlap on the axis.
 MOST_SHOWN = 15
@@ -91,10 +92,13 @@ class AttributionsView(QWidget):
         notes = " ".join(f"{n[:1].upper()}{n[1:].rstrip('.')}." for n in a.notes)
         # a model without a posterior (a GAN's critic), or a GP explained through its
         # predictive mean, gives one value: no interval to show (the notes say why)
+        # a GP's closed form (n_draws 0) has Gaussian intervals, not draws
         spread = (
             "no intervals"
             if np.array_equal(a.lower, a.upper)
             else f"{a.level:.0%} intervals from {a.n_draws} posterior draws"
+            if a.n_draws
+            else f"exact {a.level:.0%} intervals"
         )
         shown = (
             f" The charts show the {MOST_SHOWN} most important of {len(a.input_names)} inputs."

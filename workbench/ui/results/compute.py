@@ -23,6 +23,7 @@ from backends.explain import (
 )
 from backends.runtime import ColumnTable
 from workbench.project import RunRecord
+from workbench.report.analysis import attribution_scale
 
 GRID_POINTS = 1000
 PIT_DRAWS = 400
@@ -118,5 +119,6 @@ def compute_attributions(
         level=level,
         mc_tolerance=GLOBAL_MC_TOLERANCE,
         seed=seed,
+        scale=attribution_scale(result),  # the report's scale: the same numbers in both
     )
     return AttributionView(rows, attributions, global_importance(attributions))
