@@ -23,6 +23,7 @@ import numpy as np
 from scipy.stats import norm
 from threadpoolctl import threadpool_limits
 
+from backends.explain.coalitions import MAX_ENUMERATED_FEATURES
 from backends.explain.draws import credible_interval, interval_error, intervals_tight
 from backends.explain.gp_exact import RBFProductShapley
 from backends.explain.linear import linear_attributions, linear_response_attributions
@@ -145,6 +146,11 @@ def explain_rows(
     if method == "auto":
         # an extra may exist yet return None (e.g. a GP whose kernel is not a product RBF)
         method = "gp" if gp_data is not None else "linear" if terms is not None else "shap"
+        # on the response scale the linear route enumerates every coalition: beyond
+        # MAX_ENUMERATED_FEATURES, sample them like any other model's
+        nonlinear = terms is not None and terms["link"] != "identity" and scale == "response"
+        if method == "linear" and nonlinear and X.shape[1] > MAX_ENUMERATED_FEATURES:
+            method = "shap"
     if method == "gp":
         if gp_data is None:
             raise EngineError("method 'gp' needs a GP result with a product RBF kernel")

@@ -39,6 +39,18 @@ def shapley_weights(n_features: int) -> np.ndarray:
     return np.array([factorial(s) * factorial(d - 1 - s) / factorial(d) for s in range(d)])
 
 
+def shapley_matrix(n_features: int) -> np.ndarray:
+    """(2**D, D) matrix M with phi = v @ M for a game v given on all coalitions:
+    M[S, j] = w(|S| - 1) if j is in S, else -w(|S|). Built directly (O(2**D D)), not
+    by pushing the 2**D unit games through shapley_from_values (O(4**D) memory)."""
+    masks = coalition_masks(n_features)
+    weights = shapley_weights(n_features)
+    sizes = masks.sum(axis=1)
+    held = weights[np.maximum(sizes - 1, 0)][:, None]  # |S| >= 1 wherever j is in S
+    missing = weights[np.minimum(sizes, n_features - 1)][:, None]  # |S| <= D-1 there
+    return np.where(masks, held, -missing)
+
+
 def shapley_from_values(values: np.ndarray) -> np.ndarray:
     """Shapley values of a game given on all coalitions.
 

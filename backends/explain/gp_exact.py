@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from scipy.linalg import solve_triangular
 
-from backends.explain.coalitions import shapley_from_values
+from backends.explain.coalitions import shapley_matrix
 from backends.runtime import EngineError
 
 ENUMERATION_MAX_FEATURES = 12
@@ -130,7 +130,7 @@ class RBFProductShapley:
             self.m_complement = m[:, full ^ np.arange(2**d)]  # m_i(S) indexed by S
             # phi = v @ shapley_matrix: the Shapley values as one linear map of the
             # coalition values, so all training points go through a single matmul.
-            self.shapley_matrix = shapley_from_values(np.eye(2**d)).T  # (2**D, D)
+            self.shapley_matrix = shapley_matrix(d)  # (2**D, D)
             # For the mean alone, sum over training points first: with S split into
             # its high and low feature bits, v(h, l) = sum_i A_high[i, h] A_low[i, l]
             # alpha_i m_i(h, l): one elementwise pass over an (N, 2**D) table and one

@@ -97,7 +97,7 @@ def linear_response_attributions(
     Returns (values (S, n, D), base (S,), mu (S, n), link) with
     values.sum(-1) == mu - base[:, None].
     """
-    from backends.explain.coalitions import coalition_masks, shapley_from_values
+    from backends.explain.coalitions import coalition_masks, shapley_matrix
 
     X = np.atleast_2d(np.asarray(X, dtype=float))
     link, intercept, coefficients = check_linear_terms(terms, X.shape[1])
@@ -112,7 +112,7 @@ def linear_response_attributions(
     inverse = _INVERSE_LINKS[link]
     n_draws = len(intercept)
     eta_bg = intercept[:, None] + coefficients @ background.T  # (S, B)
-    shapley_matrix = shapley_from_values(np.eye(2**d)).T  # (2**D, D)
+    shapley_weights_matrix = shapley_matrix(d)  # (2**D, D)
     chunk = max(1, _CHUNK_ELEMENTS // (len(background) * 2**d))
     half = d // 2
     values = np.empty((n_draws, len(X), d))
@@ -128,7 +128,7 @@ def linear_response_attributions(
             eta = eta_bg[part, :, None, None] + high[..., :, None] + low[..., None, :]
             mean = inverse(eta).reshape(eta.shape[0], eta.shape[1], -1)
             games = np.matmul(w, mean)  # (s, 2**D): weighted mean over the background
-            values[part, r] = games @ shapley_matrix
+            values[part, r] = games @ shapley_weights_matrix
             base[part] = games[:, 0]
     mu = inverse(intercept[:, None] + coefficients @ X.T)
     return values, base, mu, link

@@ -152,3 +152,25 @@ def test_logit_model_on_the_probability_scale_equals_enumeration():
         )
         assert np.allclose(a.draws[s], truth, atol=1e-12)
     assert a.additivity_error < 1e-12
+
+
+def test_a_logit_model_beyond_the_enumeration_limit_is_sampled_not_refused():
+    """17 inputs on the probability scale: 2**17 coalitions per draw is beyond the
+    exact route, so it takes the sampled one, still additive."""
+    rng = np.random.default_rng(7)
+    d = 17
+    result = ConjugateLinear(rng.normal(size=d) * 0.3, np.eye(d) * 0.01, link="logit")
+    background, X = rng.normal(size=(8, d)), rng.normal(size=(1, d))
+    a = explain_rows(result, X, background, scale="response", n_draws=8, max_draws=8)
+    assert a.method == "sampled-kernel" and a.scale == "response"
+    assert a.additivity_error < 1e-9
+
+
+def test_the_shapley_matrix_is_the_map_of_the_unit_games() -> None:
+    """Built directly, it equals pushing each unit game through shapley_from_values."""
+    from backends.explain.coalitions import shapley_matrix
+
+    for d in (1, 3, 6, 9):
+        np.testing.assert_allclose(
+            shapley_matrix(d), shapley_from_values(np.eye(2**d)).T, rtol=0, atol=1e-15
+        )
