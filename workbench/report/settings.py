@@ -8,7 +8,9 @@ for each key.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 from typing import Any
 
 from backends.explain import Actionable, DecisionRule
@@ -24,6 +26,9 @@ TEXT_KEYS = (
     "outcome_name",
     "units",
 )
+
+KNOWN_KEYS = (*TEXT_KEYS, "decision", "actionable", "protected", "labels")
+DECISION_KEYS = ("threshold", "direction", "label", "positive", "negative")
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,6 @@ class ReportSettings:
     actionable: tuple[Actionable, ...] = ()
     protected: str | None = None  # a column designated for the fairness section
     labels: dict[str, str] = field(default_factory=dict)  # column -> plain words
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def label(self, column: str) -> str:
         """The column in the person's words (``labels``), else its name."""
@@ -90,18 +94,26 @@ def read_settings(raw: dict[str, Any] | None, columns: list[str]) -> ReportSetti
         raise ReportError(
             'report setting \'labels\' maps column names to words, e.g. {"mom_iq": "your IQ score"}'
         )
+    _refuse_unknown(raw, "report setting", KNOWN_KEYS)
     return ReportSettings(
         **texts,
         decision=decision,
         actionable=actionable,
         protected=protected,
         labels=dict(labels),
-        extra=raw,
     )
 
 
+def _refuse_unknown(left: dict[str, Any], what: str, known: tuple[str, ...]) -> None:
+    """A misspelt key ("organization") would silently print "not given": refuse it."""
+    for key in left:
+        near = get_close_matches(str(key), known, n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else f"; the keys are {', '.join(known)}"
+        raise ReportError(f"unknown {what} {key!r}{hint}")
+
+
 def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ReportError(f"report setting {where} must be a number, got {value!r}")
     return float(value)
 
@@ -111,6 +123,9 @@ def _decision(raw: Any) -> Decision | None:
         return None
     if not isinstance(raw, dict) or "threshold" not in raw:
         raise ReportError("report setting 'decision' needs at least a 'threshold'")
+    _refuse_unknown(
+        {k: v for k, v in raw.items() if k not in DECISION_KEYS}, "decision setting", DECISION_KEYS
+    )
     direction = raw.get("direction", "above")
     if direction not in ("above", "below"):
         raise ReportError(

@@ -102,6 +102,13 @@ def test_settings_are_checked() -> None:
         read_settings({"actionable": [{"lower": 1}]}, [])
     with pytest.raises(ReportError, match="'decision.threshold' must be a number"):
         read_settings({"decision": {"threshold": "high"}}, [])
+    with pytest.raises(ReportError, match="'decision.threshold' must be a number, got nan"):
+        read_settings({"decision": {"threshold": float("nan")}}, [])
+    # a misspelt key would print "no organisation given": it is refused, with a hint
+    with pytest.raises(ReportError, match="unknown report setting 'organization'; did you mean"):
+        read_settings({"organization": "ACME"}, [])
+    with pytest.raises(ReportError, match="unknown decision setting 'treshold'"):
+        read_settings({"decision": {"threshold": 1, "treshold": 2}}, [])
 
 
 def test_a_model_without_a_posterior_gets_no_ranges(project: Project) -> None:
