@@ -45,6 +45,10 @@ class ColumnTable:
     def __contains__(self, name: object) -> bool:
         return name in self.columns
 
+    def take(self, rows: np.ndarray) -> ColumnTable:
+        """The table of these rows only (indices from 0), in their order."""
+        return ColumnTable({k: v[rows] for k, v in self.columns.items()}, self.types)
+
     def is_text(self, name: str) -> bool:
         return self.types.get(name) in ("categorical", "text")
 

@@ -126,6 +126,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int)
     p.add_argument("--quick", action="store_true", help="small settings for a first look")
     p.add_argument(
+        "--holdout",
+        type=float,
+        metavar="SHARE",
+        help="share of rows left out of the fit to check the intervals on, e.g. 0.2 "
+        "(default: the project's setting, 0 unless set)",
+    )
+    p.add_argument(
         "--set",
         action="append",
         default=[],
@@ -349,6 +356,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         seed=args.seed,
         quick=args.quick,
         overrides=_parse_settings(args.set),
+        holdout=args.holdout,
     )
     cancel = CancelToken()
     printer = ProgressPrinter()
@@ -366,7 +374,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     project.add_run(record)
     save_project(project, args.project)
     if args.json:
-        print(json.dumps({"run": record.id, **record.summary}, indent=2))
+        held = {"holdout_rows": len(record.holdout_rows)}
+        print(json.dumps({"run": record.id, **held, **record.summary}, indent=2))
     else:
         print(f"run {record.id[:8]} stored in {args.project.name} ({record.message})")
         print(format_summary(record.summary))

@@ -13,7 +13,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from backends.engines import engine_module, suggest_engine, tailored_settings
+from backends.explain import holdout_split
 from backends.graph.model import Graph
 from backends.runtime import (
     CancelToken,
@@ -36,7 +39,8 @@ class RunPlan:
     device: str
     seed: int
     graph: Graph  # a copy: the user may keep editing while the run goes on
-    table: ColumnTable
+    table: ColumnTable  # the rows the engine fits: the project's, less the held-out ones
+    holdout_rows: tuple[int, ...] = ()  # project table rows (from 0) kept out of the fit
 
 
 def prepare_run(
@@ -46,8 +50,13 @@ def prepare_run(
     seed: int | None = None,
     quick: bool = False,
     overrides: dict[str, Any] | None = None,
+    holdout: float | None = None,
 ) -> RunPlan:
-    """Check everything that can be checked up front; raise EngineError naming the problem."""
+    """Check everything that can be checked up front; raise EngineError naming the problem.
+
+    ``holdout`` (default: the project's setting) is the share of the table's rows left
+    out of the fit, drawn with the run's seed, so that the report and the Predictive
+    tab can say how often the intervals held on rows the model did not see."""
     if project.dataset is None:
         raise EngineError("the project has no data table; import one first")
     problems = model_errors(project)
@@ -63,13 +72,26 @@ def prepare_run(
         base.update(tailored_settings(engine, project.graph, quick=True))
     base.update(overrides or {})
     settings = apply_settings(module.SETTINGS, base)
+    seed = project.settings.seed if seed is None else int(seed)
+    table = project.dataset.column_table()
+    holdout = project.settings.holdout if holdout is None else float(holdout)
+    kept = held = np.arange(0)
+    if holdout > 0:
+        kept, held = holdout_split(table.n_rows, holdout, seed=seed)
+        if len(kept) < 2:
+            raise EngineError(
+                f"holding out {holdout:.0%} of {table.n_rows} rows leaves too few to fit"
+            )
+    elif holdout < 0:
+        raise EngineError(f"the held-out share must be between 0 and 1, got {holdout}")
     return RunPlan(
         engine=engine,
         settings=settings,
         device=resolve_device(device or project.settings.device),
-        seed=project.settings.seed if seed is None else int(seed),
+        seed=seed,
         graph=project.graph.copy(),
-        table=project.dataset.column_table(),
+        table=table.take(kept) if len(held) else table,
+        holdout_rows=tuple(int(i) for i in held),
     )
 
 
@@ -98,6 +120,7 @@ def execute_plan(
         finished=now_iso(),
         status="finished",
         message=f"took {time.perf_counter() - began:.1f} s",
+        holdout_rows=list(plan.holdout_rows),
     )
     record.attach_result(result)
     return record

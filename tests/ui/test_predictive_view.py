@@ -25,7 +25,18 @@ def test_both_bands_are_filled_between_their_edges(qtbot) -> None:  # noqa: ANN0
     X = x[:5, None]
     view._on_task_answered(
         Predictions(
-            "y", ["x"], rows, X, mean[:5], mean[:5], mean[:5] - 1, mean[:5] + 1, 0.9, grid, None
+            "y",
+            ["x"],
+            rows,
+            X,
+            mean[:5],
+            mean[:5],
+            mean[:5] - 1,
+            mean[:5] + 1,
+            0.9,
+            grid,
+            None,
+            np.zeros(5, bool),
         )
     )
     assert len(view.bands) == 2
@@ -36,3 +47,39 @@ def test_both_bands_are_filled_between_their_edges(qtbot) -> None:  # noqa: ANN0
         assert np.isclose(area.top(), -1.0 - half_width, atol=0.01)
         assert np.isclose(area.bottom(), 1.0 + half_width, atol=0.01)
     assert "dark band" in view.caption.text()
+
+
+def test_the_caption_checks_the_intervals_on_held_out_rows_apart(qtbot) -> None:  # noqa: ANN001
+    """Held-out rows are the honest check: counted apart from the fitted ones, drawn
+    in their own colour, and the PIT is theirs."""
+    view = PredictiveView()
+    qtbot.addWidget(view)
+    y = np.array([0.0, 0.5, 3.0, 0.2, 5.0, np.nan])
+    mean = np.zeros(6)
+    held = np.array([False, False, False, True, True, True])
+    pit = np.array([0.5, 0.6, 0.99, 0.4, 1.0, np.nan])
+    p = Predictions(
+        "y",
+        ["a", "b"],
+        np.arange(6),
+        np.zeros((6, 2)),
+        y,
+        mean,
+        mean - 1,
+        mean + 1,
+        0.9,
+        None,
+        pit,
+        held,
+    )
+    view._on_task_answered(p)
+    caption = view.caption.text()
+    assert "On the 3 rows the model was fitted to, 67% of the observed values" in caption
+    assert "on the 2 held-out rows the model did not see, 50%." in caption
+    assert "held-out" in view.pit.getPlotItem().titleLabel.text
+    names = [item.name() for item in view.plot.getPlotItem().listDataItems()]
+    assert "prediction, held-out row" in names
+
+    p.held_out = np.zeros(6, bool)
+    view._on_task_answered(p)
+    assert "hold out rows in the Run tab" in view.caption.text()

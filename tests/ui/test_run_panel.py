@@ -52,6 +52,18 @@ def test_the_classic_normal_example_runs_and_the_table_shows_the_engine_numbers(
     assert window.run_panel.run_button.isEnabled()
 
 
+def test_a_run_can_hold_out_rows_and_the_predictive_tab_checks_them(qtbot, window) -> None:  # noqa: ANN001, E501
+    window.run_panel.holdout_spin.setValue(20)
+    record = run_and_wait(qtbot, window)
+    assert record.status == "finished", record.message
+    assert window.project.settings.holdout == 0.2
+    assert len(record.holdout_rows) == 20 and record.summary["rows"] == 80  # fitted on 80
+    predictive = window.runs_panel.predictive
+    window.runs_panel.views.setCurrentWidget(predictive)  # computed for the visible tab
+    qtbot.waitUntil(lambda: predictive.shown is not None, timeout=30_000)
+    assert "on the 20 held-out rows the model did not see" in predictive.caption.text()
+
+
 def test_stop_midway_keeps_the_previous_results(qtbot, window) -> None:  # noqa: ANN001
     first = run_and_wait(qtbot, window)
     panel = window.run_panel

@@ -81,9 +81,11 @@ def full_project(kidiq_csv: Path) -> Project:
             "2026-01-01T00:00:00+00:00",
             "2026-01-01T00:00:05+00:00",
             summary={"converged": True},
+            holdout_rows=[2, 7, 11],
             state=state,
         )
     )
+    project.settings.holdout = 0.25
     project.reports.append(ReportRecord("r", "decision", 4, 0.9, "row4.html", "0" * 64))
     return project
 
@@ -110,6 +112,7 @@ def test_round_trip_keeps_table_types_arrays_and_blobs(tmp_path: Path, kidiq_csv
     np.testing.assert_array_equal(state.arrays["draws"], project.runs[0].state.arrays["draws"])
     assert state.blobs == {"weights.bin": b"\x00\x01"}
     assert back.graph.to_dict() == project.graph.to_dict()
+    assert back.runs[0].holdout_rows == [2, 7, 11] and back.settings.holdout == 0.25
     assert back.path == tmp_path / "p.wbproj" and not back.modified
 
 
@@ -328,6 +331,16 @@ HOSTILE = {
             },
         ),
         "dataset.source",
+    ),
+    "a held-out share of 1": (
+        lambda p: _write_zip(p, {"project.json": _valid_json(settings={"holdout": 1.0})}),
+        "holdout",
+    ),
+    "held-out rows that are not row numbers": (
+        lambda p: _write_zip(
+            p, {"project.json": _valid_json(runs=[_run("r1", holdout_rows=["x"])])}
+        ),
+        "holdout_rows",
     ),
     "not a workbench file": (
         lambda p: _write_zip(p, {"project.json": b'{"format": "other"}'}),

@@ -34,6 +34,8 @@ class Settings:
     engine: str | None = None  # None: follow the graph's suggestion
     device: str = "auto"
     seed: int = 1
+    # the share of table rows each run leaves out, to check its intervals on (0: none)
+    holdout: float = 0.0
     engine_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     report: dict[str, Any] = field(default_factory=dict)
 
@@ -42,6 +44,7 @@ class Settings:
             "engine": self.engine,
             "device": self.device,
             "seed": self.seed,
+            "holdout": self.holdout,
             "engine_settings": self.engine_settings,
             "report": self.report,
         }
@@ -52,6 +55,7 @@ class Settings:
             engine=raw.get("engine"),
             device=raw.get("device", "auto"),
             seed=int(raw.get("seed", 1)),
+            holdout=float(raw.get("holdout", 0.0)),
             engine_settings=dict(raw.get("engine_settings", {})),
             report=dict(raw.get("report", {})),
         )

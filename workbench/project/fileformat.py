@@ -234,6 +234,7 @@ def _build_run(raw: dict[str, Any], archive: zipfile.ZipFile, name: str) -> RunR
         finished=raw["finished"],
         status=raw["status"],
         message=raw.get("message", ""),
+        holdout_rows=list(raw.get("holdout_rows", [])),
         summary=raw.get("summary", {}),
         state=state,
     )

@@ -33,6 +33,8 @@ class RunRecord:
     finished: str
     status: str = "finished"
     message: str = ""
+    # table rows (from 0) left out of the fit, to check the predictive intervals on
+    holdout_rows: list[int] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
     state: ResultState | None = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -67,6 +69,7 @@ class RunRecord:
             "finished": self.finished,
             "status": self.status,
             "message": self.message,
+            "holdout_rows": self.holdout_rows,
             "summary": self.summary,
             "meta": self.state.meta if self.state else None,
         }

@@ -202,6 +202,15 @@ def explain_one_row(
     return record
 
 
+def held_out_rows(data: RunData) -> np.ndarray:
+    """The run's held-out rows that can be checked: every input and the target known.
+    Rows past the table's end (a table replaced since) are left out."""
+    held = np.asarray(data.record.holdout_rows, dtype=int)
+    held = held[held < len(data.design.X)]
+    y = data.design.y
+    return held[data.design.complete[held] & np.isfinite(y[held])] if y is not None else held[:0]
+
+
 def level_name(level: str) -> str:
     """A level as the person knows it: numeric levels are kept as str(float) ("3.0")."""
     try:
@@ -232,14 +241,13 @@ def explain_sample(
 
 
 def calibration_check(data: RunData, level: float) -> dict[str, Any] | None:
-    """Coverage of the predictive intervals on the rows the model was fitted to.
-
-    This is a posterior predictive check, not a held-out test (the run used every
-    row); the report says so.
-    """
+    """Coverage of the predictive intervals on the rows the run held out ("held_out":
+    true), or, for a run that used every row, on the rows it was fitted to (a
+    posterior predictive check, which the report calls by its name)."""
     if data.design.y is None:
         return None
-    rows = data.sample(CHECK_ROWS, need_target=True)
+    held = held_out_rows(data)
+    rows = held if len(held) else data.sample(CHECK_ROWS, need_target=True)
     if len(rows) == 0:
         return None
     levels = tuple(sorted({*CALIBRATION_LEVELS, float(level)}))
@@ -247,7 +255,8 @@ def calibration_check(data: RunData, level: float) -> dict[str, Any] | None:
         data.result, data.design.X[rows], data.design.y[rows], levels=levels, seed=SEED
     )
     out["pit"].pop("values")  # one number per row: not for a report
-    out["rows_total"] = int(len(data.complete))
+    out["rows_total"] = int(len(held)) if len(held) else int(len(data.complete))
+    out["held_out"] = bool(len(held))
     return out
 
 

@@ -201,13 +201,22 @@ def _calibration(data: analysis.RunData, level: float) -> dict[str, Any] | None:
         return None
     at_level = next(c for c in calib["coverage"] if abs(c["level"] - level) < 1e-9)
     sample = calib["n"] < calib["rows_total"]
-    sentence = (
-        f"On {'a random sample of ' if sample else ''}{calib['n']} rows of the data the model "
-        f"was fitted to, the {percent(level)} prediction intervals contained the actual value "
-        f"{at_level['covered']} times ({percent(at_level['coverage'])}). This is a check on "
-        "the fitted data (a posterior predictive check), not on new cases: on new cases the "
-        "intervals can only do worse."
+    contained = (
+        f"the {percent(level)} prediction intervals contained the actual value "
+        f"{at_level['covered']} times ({percent(at_level['coverage'])})"
     )
+    if calib["held_out"]:
+        sentence = (
+            f"On {calib['n']} rows of the data held out of the fit (the model did not see "
+            f"them), {contained}: this is how often such a statement holds for new cases."
+        )
+    else:
+        sentence = (
+            f"On {'a random sample of ' if sample else ''}{calib['n']} rows of the data the "
+            f"model was fitted to, {contained}. This is a check on the fitted data (a "
+            "posterior predictive check), not on new cases: on new cases the intervals can "
+            "only do worse. A run that holds out part of the rows checks them on new cases."
+        )
     return {
         "sentence": sentence,
         "n": calib["n"],

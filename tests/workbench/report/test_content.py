@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -175,3 +176,22 @@ def test_the_annex_says_where_the_ranges_of_the_factors_come_from() -> None:
     assert "every draw" in _explanation_basis(dict(ranged, n_draws=400))
     assert "Gaussian posterior" in _explanation_basis(dict(ranged, n_draws=0))  # a GP
     assert "no range" in _explanation_basis(dict(point, n_draws=0))  # a GAN's critic
+
+
+def test_calibration_is_checked_on_the_held_out_rows_when_the_run_has_them(
+    project: Project,
+) -> None:
+    from workbench.report import annex
+    from workbench.report.analysis import run_data
+
+    record = project.latest_run()
+    data = run_data(project, record)
+    fitted = annex._calibration(data, 0.9)
+    assert "rows of the data the model was fitted to" in fitted["sentence"]
+    assert "holds out part of the rows" in fitted["sentence"]
+
+    held = dataclasses.replace(record, holdout_rows=list(range(0, 60, 2)))
+    held._result = record.result()
+    checked = annex._calibration(run_data(project, held), 0.9)
+    assert checked["n"] == 30  # every held-out row (kidiq has no missing values)
+    assert checked["sentence"].startswith("On 30 rows of the data held out of the fit")

@@ -44,6 +44,7 @@ class Predictions:
     level: float
     grid: dict[str, np.ndarray] | None  # one numeric input: x, mean, lower, upper (+ f band)
     pit: np.ndarray | None  # probability integral transform of each observed value
+    held_out: np.ndarray  # bool per shown row: left out of the fit (RunRecord.holdout_rows)
 
 
 def compute_predictions(record: RunRecord, table: ColumnTable, level: float = 0.9) -> Predictions:
@@ -60,7 +61,8 @@ def compute_predictions(record: RunRecord, table: ColumnTable, level: float = 0.
     pit = None
     if design.y is not None:
         draws = result.sample_predict(design.X[rows], PIT_DRAWS, seed=0)
-        pit = pit_values(draws, design.y[rows])
+        y = design.y[rows]
+        pit = np.where(np.isfinite(y), pit_values(draws, y), np.nan)  # no value, no PIT
     return Predictions(
         result.target,
         list(result.input_names),
@@ -73,6 +75,7 @@ def compute_predictions(record: RunRecord, table: ColumnTable, level: float = 0.
         level,
         grid,
         pit,
+        np.isin(rows, record.holdout_rows),
     )
 
 

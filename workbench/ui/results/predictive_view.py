@@ -16,6 +16,31 @@ from workbench.ui.results.compute import Predictions, compute_predictions
 BAND = (31, 95, 168, 50)
 F_BAND = (31, 95, 168, 90)
 PIT_BINS = 10
+HELD = "#c0612b"  # rows left out of the fit
+
+
+def coverage_sentence(p: Predictions) -> str:
+    """How often the intervals held: on the held-out rows when the run has them (new
+    cases, the honest check), and on the fitted rows (in-sample, which flatters)."""
+    known = np.isfinite(p.y)
+    inside = (p.y >= p.lower) & (p.y <= p.upper)
+    fitted, held = known & ~p.held_out, known & p.held_out
+    parts = []
+    if fitted.any():
+        parts.append(
+            f"on the {int(fitted.sum())} rows the model was fitted to, "
+            f"{inside[fitted].mean():.0%} of the observed values lie inside their "
+            f"{p.level:.0%} interval (in-sample)"
+        )
+    if held.any():
+        parts.append(
+            f"on the {int(held.sum())} held-out rows the model did not see, "
+            f"{inside[held].mean():.0%}"
+        )
+    else:
+        parts.append("hold out rows in the Run tab to check on new cases")
+    text = "; ".join(parts)
+    return f"{text[:1].upper()}{text[1:]}."
 
 
 class PredictiveView(QWidget):
@@ -67,20 +92,16 @@ class PredictiveView(QWidget):
             self._draw_band(p)
         else:
             self._draw_predicted_vs_observed(p)
+        checked = p.held_out if p.held_out.any() else np.ones(len(p.rows), bool)
         if p.pit is not None:
-            self._draw_pit(p.pit)
+            self._draw_pit(p.pit[checked & np.isfinite(p.pit)], held_out=p.held_out.any())
         text = f"Predictions of <b>{p.target}</b> with {level} predictive intervals."
         if p.grid is not None:
             text += f" Light band: where a new observation falls with {level} probability" + (
                 "; dark band: the same for the function itself." if "f_lower" in p.grid else "."
             )
         if p.y is not None:
-            inside = float(np.mean((p.y >= p.lower) & (p.y <= p.upper)))
-            text += (
-                f" On the {len(p.y)} rows the model was fitted to, {inside:.0%} of the observed "
-                f"values lie inside their {level} interval (in-sample; the report gives "
-                "held-out calibration)."
-            )
+            text += " " + coverage_sentence(p)
         self.caption.setText(text)
 
     def _draw_band(self, p: Predictions) -> None:
@@ -91,16 +112,21 @@ class PredictiveView(QWidget):
             self.bands.append(self._band(x, g["f_lower"], g["f_upper"], F_BAND))
         self.plot.plot(x, g["mean"], pen=pg.mkPen("#1f5fa8", width=2), name="mean")
         if p.y is not None:
-            self.plot.plot(
-                p.X[:, 0],
-                p.y,
-                pen=None,
-                symbol="o",
-                symbolSize=4,
-                symbolBrush="#333",
-                symbolPen=None,
-                name="data",
-            )
+            for part, colour, name in (
+                (~p.held_out, "#333", "data"),
+                (p.held_out, HELD, "held out"),
+            ):
+                if part.any():
+                    self.plot.plot(
+                        p.X[part, 0],
+                        p.y[part],
+                        pen=None,
+                        symbol="o",
+                        symbolSize=4,
+                        symbolBrush=colour,
+                        symbolPen=None,
+                        name=name,
+                    )
         self.plot.setLabel("bottom", p.input_names[0])
         self.plot.setLabel("left", p.target)
         # the fill items report loose bounds (from the origin), so frame the band ourselves
@@ -117,9 +143,11 @@ class PredictiveView(QWidget):
         self.plot.addItem(band)
         return band
 
-    def _draw_pit(self, pit: np.ndarray) -> None:
+    def _draw_pit(self, pit: np.ndarray, held_out: bool) -> None:
         """Where each observed value falls in its predictive distribution: a hump means
-        intervals too wide, a U too narrow, a slope a biased mean."""
+        intervals too wide, a U too narrow, a slope a biased mean. On the held-out rows
+        when the run has them: on the fitted rows the picture flatters the model."""
+        self.pit.setTitle(f"PIT of the {'held-out' if held_out else 'observed'} values")
         counts, edges = np.histogram(pit, bins=PIT_BINS, range=(0.0, 1.0))
         self.pit.plot(
             edges,
@@ -150,16 +178,21 @@ class PredictiveView(QWidget):
             pen=pg.mkPen(31, 95, 168, 70),
         )
         self.plot.addItem(error)
-        self.plot.plot(
-            p.y,
-            p.mean,
-            pen=None,
-            symbol="o",
-            symbolSize=5,
-            symbolBrush="#1f5fa8",
-            symbolPen=None,
-            name="prediction",
-        )
+        for part, colour, name in (
+            (~p.held_out, "#1f5fa8", "prediction"),
+            (p.held_out, HELD, "prediction, held-out row"),
+        ):
+            if part.any():
+                self.plot.plot(
+                    p.y[part],
+                    p.mean[part],
+                    pen=None,
+                    symbol="o",
+                    symbolSize=5,
+                    symbolBrush=colour,
+                    symbolPen=None,
+                    name=name,
+                )
         low, high = float(np.nanmin(p.y)), float(np.nanmax(p.y))
         self.plot.plot(
             [low, high], [low, high], pen=pg.mkPen("#888", width=1), name="predicted = observed"

@@ -78,11 +78,20 @@ class RunPanel(QWidget):
         self.device_combo.addItem("CPU", "cpu")
         self.seed_spin = QSpinBox()
         self.seed_spin.setRange(0, 2**31 - 1)
+        self.holdout_spin = QSpinBox()
+        self.holdout_spin.setRange(0, 50)
+        self.holdout_spin.setSuffix(" % of rows")
+        self.holdout_spin.setSpecialValueText("none: fit every row")
+        self.holdout_spin.setToolTip(
+            "Rows left out of the fit (drawn with the seed), to check on new cases how "
+            "often the predictive intervals hold: the Predictive tab and the report say."
+        )
         self.quick_box = QCheckBox("Quick run (small settings for a first look)")
         top = QFormLayout()
         top.addRow("Engine", self.engine_combo)
         top.addRow("Device", self.device_combo)
         top.addRow("Seed", self.seed_spin)
+        top.addRow("Hold out", self.holdout_spin)
         top.addRow("", self.quick_box)
         self.settings_form = SettingsForm()
         settings_box = QGroupBox("Settings")
@@ -155,6 +164,7 @@ class RunPanel(QWidget):
         self.project = project
         self._problems = model_problems(project)
         self.seed_spin.setValue(project.settings.seed)
+        self.holdout_spin.setValue(round(100 * project.settings.holdout))
         engine = project.settings.engine or suggest_engine(project.graph)
         self.engine_combo.setCurrentIndex(self.engine_combo.findData(engine))
         self._on_engine_changed()
@@ -198,7 +208,11 @@ class RunPanel(QWidget):
         engine = self.engine_combo.currentData()
         engine_settings = dict(self.project.settings.engine_settings)
         engine_settings[engine] = self.settings_form.values()
-        self.project.update_settings(engine_settings=engine_settings, seed=self.seed_spin.value())
+        self.project.update_settings(
+            engine_settings=engine_settings,
+            seed=self.seed_spin.value(),
+            holdout=self.holdout_spin.value() / 100,
+        )
         try:
             plan = prepare_run(
                 self.project,
@@ -215,7 +229,8 @@ class RunPanel(QWidget):
         self.curve.setData([], [])
         self.progress_bar.setRange(0, 0)
         self._started_at = time.monotonic()
-        self._log(f"Running {ENGINES[plan.engine].title} on {plan.device}, seed {plan.seed}.")
+        held = f", {len(plan.holdout_rows)} rows held out" if plan.holdout_rows else ""
+        self._log(f"Running {ENGINES[plan.engine].title} on {plan.device}, seed {plan.seed}{held}.")
         self.controller.start(plan)
         self.run_button.setEnabled(False)
         self.stop_button.setEnabled(True)
