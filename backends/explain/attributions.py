@@ -103,6 +103,19 @@ def _check_rows(result: Any, X: np.ndarray, name: str) -> np.ndarray:
     return X
 
 
+def _check_weights(weights: np.ndarray | None, n_background: int) -> np.ndarray | None:
+    if weights is None:
+        return None
+    w = np.asarray(weights, dtype=float)
+    if w.shape != (n_background,):
+        raise EngineError(
+            f"the background weights have shape {w.shape}; the background has {n_background} rows"
+        )
+    if not np.all(np.isfinite(w)) or np.any(w < 0) or not w.sum() > 0:
+        raise EngineError("the background weights must be finite, not negative, and not all 0")
+    return w
+
+
 def explain_rows(
     result: Any,
     X: np.ndarray,
@@ -140,6 +153,7 @@ def explain_rows(
         raise EngineError(f"level must be between 0 and 1, got {level}")
     X = _check_rows(result, X, "the explained rows")
     background = _check_rows(result, background, "the background")
+    weights = _check_weights(weights, len(background))
     cancel = cancel or CancelToken()
     gp_data = result.exact_shapley_data() if hasattr(result, "exact_shapley_data") else None
     terms = result.linear_terms() if hasattr(result, "linear_terms") else None

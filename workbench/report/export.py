@@ -83,7 +83,7 @@ def export_report(
     up, unknown suffix). ``row`` is numbered from 1 (None for a model report)."""
     if kind not in KINDS:
         raise ReportError(f"a report is 'decision' (one row) or 'model', not {kind!r}")
-    check_out_path(out_path)
+    check_out_path(out_path)  # before seconds of work, not only when writing
     base = options or ReportOptions()
     options = ReportOptions(
         level=level,

@@ -135,6 +135,10 @@ def test_bad_input_is_named():
         explain_rows(result, np.zeros((1, 3)), np.zeros((2, 2)))
     with pytest.raises(EngineError, match="row 1, column 'x1'"):
         explain_rows(result, np.array([[0.0, np.nan]]), np.zeros((2, 2)))
+    with pytest.raises(EngineError, match=r"weights have shape \(3,\); the background has 2"):
+        explain_rows(result, np.zeros((1, 2)), np.zeros((2, 2)), weights=np.ones(3))
+    with pytest.raises(EngineError, match="not negative"):
+        explain_rows(result, np.zeros((1, 2)), np.zeros((2, 2)), weights=np.array([1.0, -1.0]))
 
 
 def test_logit_model_on_the_probability_scale_equals_enumeration():
