@@ -38,6 +38,7 @@ from workbench.ui.data.columns_panel import ColumnsPanel
 from workbench.ui.data.import_dialog import ImportDialog
 from workbench.ui.data.table_model import DataFrameModel
 from workbench.ui.report_dialog import ReportDialog
+from workbench.ui.report_settings_dialog import ReportSettingsDialog
 from workbench.ui.results.runs_panel import RunsPanel
 from workbench.ui.run.run_panel import RunPanel
 
@@ -97,6 +98,7 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Save", self.save, QKeySequence.StandardKey.Save)
         self._action(file_menu, "Save &As…", self.save_as_dialog, QKeySequence.StandardKey.SaveAs)
         file_menu.addSeparator()
+        self._action(file_menu, "Report Se&ttings…", self.report_settings_dialog)
         self._action(file_menu, "&Export Report…", self.export_report_dialog, "Ctrl+E")
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -233,6 +235,10 @@ class MainWindow(QMainWindow):
         self.undo_stack.push(
             SetDatasetCommand(self.project, converted, f"Make {column} {new_type}")
         )
+
+    def report_settings_dialog(self) -> None:
+        """What the report tells the person: organisation, decision rule, actionable inputs."""
+        ReportSettingsDialog(self.project, self).exec()
 
     def export_report_dialog(self) -> None:
         """The report of the row selected in the data view (or of row 1)."""

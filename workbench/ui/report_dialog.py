@@ -36,6 +36,7 @@ from backends.runtime import EngineError
 from workbench.project import Project, ProjectEvent, ReportRecord
 from workbench.report import ReportError, ReportOptions, build_content, write_report
 from workbench.report.pdf import qt_document
+from workbench.ui.report_settings_dialog import ReportSettingsDialog
 
 LEVELS = (0.5, 0.8, 0.9, 0.95)
 REFRESH_DELAY_MS = 300  # wait for the analyst to stop typing a row number
@@ -92,6 +93,11 @@ class ReportDialog(QDialog):
 
         self.status = QLabel()
         self.status.setWordWrap(True)
+        self.settings_button = QPushButton("Report settings…")
+        self.settings_button.setToolTip("Organisation, decision rule, actionable inputs, labels")
+        self.settings_button.clicked.connect(
+            lambda: ReportSettingsDialog(self._project, self).exec()
+        )
         self.export_html = QPushButton("Export HTML…")
         self.export_pdf = QPushButton("Export PDF…")
         self.export_html.clicked.connect(lambda: self._on_export_clicked(".html"))
@@ -104,6 +110,7 @@ class ReportDialog(QDialog):
         left_layout = QVBoxLayout(left)
         left_layout.addLayout(form)
         left_layout.addWidget(self.status)
+        left_layout.addWidget(self.settings_button)
         row_of_buttons = QHBoxLayout()
         row_of_buttons.addWidget(self.export_html)
         row_of_buttons.addWidget(self.export_pdf)
@@ -270,6 +277,8 @@ class ReportDialog(QDialog):
     def _on_project_event(self, event: ProjectEvent) -> None:
         if event.type == "report_added":
             self._list_reports()
+        elif event.type == "settings_changed":  # new report settings: a new preview
+            self._on_choice_changed()
 
     def _list_reports(self) -> None:
         self.reports.clear()

@@ -212,7 +212,7 @@ class AttributionsView(QWidget):
         if status == "no-rule":
             self.what_if.setText(
                 "To see what would change the outcome, set a decision rule "
-                "and the actionable inputs in the project's report settings."
+                "and the inputs a person can change in File ▸ Report Settings…"
             )
             return
         if status == "no-actionable":
