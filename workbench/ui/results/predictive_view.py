@@ -50,8 +50,7 @@ class PredictiveView(QWidget):
         self.caption.setWordWrap(True)
         self.plot = pg.PlotWidget(background="w")
         self.plot.showGrid(x=True, y=True, alpha=0.15)
-        self.plot.getPlotItem().setClipToView(True)
-        self.plot.getPlotItem().setDownsampling(auto=True, mode="peak")
+        # no downsampling: it thins scatter points by index and hid observed values
         self.plot.addLegend(offset=(10, 10))
         self.bands: list[pg.FillBetweenItem] = []
         self.pit = pg.PlotWidget(background="w", title="PIT of the observed values")
