@@ -64,6 +64,23 @@ def test_a_run_can_hold_out_rows_and_the_predictive_tab_checks_them(qtbot, windo
     assert "on the 20 held-out rows the model did not see" in predictive.caption.text()
 
 
+def test_a_new_project_shows_nothing_of_the_previous_one(qtbot, window) -> None:  # noqa: ANN001
+    record = run_and_wait(qtbot, window)
+    assert record.status == "finished", record.message
+    runs = window.runs_panel
+    runs.views.setCurrentWidget(runs.predictive)
+    qtbot.waitUntil(lambda: runs.predictive.shown is not None, timeout=30_000)
+    runs.predictive.plot.setXRange(1000, 1001)  # a zoom the next project must not inherit
+    assert window.run_panel.log.toPlainText()
+
+    window.new_project()
+    assert runs.predictive.shown is None and not runs.predictive.plot.listDataItems()
+    assert runs.predictive.plot.getPlotItem().getViewBox().autoRangeEnabled()[0]
+    assert "run the model first" in runs.predictive.caption.text()
+    assert runs.posterior.parameters.count() == 0
+    assert window.run_panel.log.toPlainText() == "" and window.run_panel.series_combo.count() == 0
+
+
 def test_stop_midway_keeps_the_previous_results(qtbot, window) -> None:  # noqa: ANN001
     first = run_and_wait(qtbot, window)
     panel = window.run_panel

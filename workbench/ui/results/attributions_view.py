@@ -73,6 +73,9 @@ class AttributionsView(QWidget):
         self.record_shown = record
         for plot in (self.importance, self.beeswarm, self.dependence, self.waterfall):
             plot.clear()
+            plot.enableAutoRange()  # each result starts from its own ranges
+        self.waterfall.setTitle("")
+        self.what_if.setText("")
         self.rows.clear()
         self.shown = None
         if record is None or record.state is None or table is None:

@@ -73,6 +73,8 @@ class PredictiveView(QWidget):
         self.plot.clear()
         self.bands = []
         self.pit.clear()
+        for plot in (self.plot, self.pit):
+            plot.enableAutoRange()  # a zoom on one run must not hide the next
         self.shown = None
         if record is None or record.state is None or table is None:
             self._task.forget()

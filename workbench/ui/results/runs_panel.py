@@ -103,6 +103,10 @@ class RunsPanel(QWidget):
                 "to see results here."
             )
             self.table.setRowCount(0)
+            # another project's plots must not stay on screen
+            self.posterior.show_draws(None, [])
+            self._selected = None
+            self._refresh_heavy_views()
 
     def _on_history_row_changed(self, row: int) -> None:
         if 0 <= row < len(self._runs):

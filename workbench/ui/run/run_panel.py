@@ -163,6 +163,15 @@ class RunPanel(QWidget):
     def set_project(self, project: Project) -> None:
         self.project = project
         self._problems = model_problems(project)
+        # the previous project's live plot, log and progress are not this one's
+        self._series.clear()
+        self.series_combo.clear()
+        self.curve.setData([], [])
+        self.plot.setLabel("left", "")
+        self.log.clear()
+        self.progress_bar.reset()
+        self.progress_bar.setFormat("%p%")
+        self.eta.setText("")
         self.seed_spin.setValue(project.settings.seed)
         self.holdout_spin.setValue(round(100 * project.settings.holdout))
         engine = project.settings.engine or suggest_engine(project.graph)
@@ -265,8 +274,11 @@ class RunPanel(QWidget):
         self._end_run()
         self.progress_bar.setRange(0, 1)
         self.progress_bar.setValue(1)
-        self.progress_bar.setFormat("done")
         verdict = record.summary.get("converged")
+        # a finished run that did not converge must not read like a success
+        self.progress_bar.setFormat(
+            "done, NOT converged: see the log" if verdict is False else "done"
+        )
         self._log(
             f"Finished ({record.message})."
             + ("" if verdict is None else " Converged." if verdict else " NOT converged.")
