@@ -154,6 +154,8 @@ def explain_rows(
     X = _check_rows(result, X, "the explained rows")
     background = _check_rows(result, background, "the background")
     weights = _check_weights(weights, len(background))
+    if X.shape[1] == 0:
+        return _without_inputs(result, X, level)
     cancel = cancel or CancelToken()
     gp_data = result.exact_shapley_data() if hasattr(result, "exact_shapley_data") else None
     terms = result.linear_terms() if hasattr(result, "linear_terms") else None
@@ -199,6 +201,36 @@ def explain_rows(
         seed,
         progress,
         cancel,
+    )
+
+
+def _without_inputs(result: Any, X: np.ndarray, level: float) -> Attributions:
+    """A model without inputs (y ~ Normal(mu, sigma)) predicts the same for every row:
+    the prediction is the base value, and there is nothing to attribute."""
+    n = len(X)
+    output = np.asarray(result.predict(X, level=level)[0], dtype=float).reshape(n)
+    empty = np.zeros((n, 0))
+    return Attributions(
+        input_names=[],
+        X=X,
+        values=empty,
+        lower=empty,
+        upper=empty,
+        sd=empty,
+        output=output,
+        base_value=float(output[0]) if n else float("nan"),
+        mc_error=empty,
+        draws_error=empty,
+        additivity_error=0.0,
+        method="no-inputs",
+        scale="response",
+        level=level,
+        n_draws=0,
+        converged=True,
+        notes=[
+            "the model has no inputs: every row gets the same prediction, so nothing "
+            "about a row moved it"
+        ],
     )
 
 

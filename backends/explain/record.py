@@ -67,7 +67,7 @@ def explanation_record(
         "mc_error": float(np.nanmax(a.mc_error[index]))
         if np.isfinite(a.mc_error[index]).any()
         else None,
-        "draws_error": float(np.max(a.draws_error[index])),
+        "draws_error": float(np.max(a.draws_error[index], initial=0.0)),  # 0 inputs: 0
         "n_draws": int(a.n_draws),
         "converged": bool(a.converged),
         "notes": list(a.notes),

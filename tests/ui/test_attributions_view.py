@@ -111,3 +111,14 @@ def test_a_gp_closed_form_has_exact_intervals_not_zero_draws(qtbot) -> None:  # 
     view._on_task_answered(AttributionView(np.arange(5), a, global_importance(a)))
     caption = view.caption.text()
     assert "exact 90% intervals" in caption and "draws" not in caption
+
+
+def test_a_model_without_inputs_says_so_instead_of_failing(qtbot) -> None:  # noqa: ANN001
+    view = AttributionsView()
+    qtbot.addWidget(view)
+    a = point_attributions(4, 0)
+    a.notes = ["the model has no inputs: every row gets the same prediction"]
+    view._on_task_answered(AttributionView(np.arange(4), a, global_importance(a)))
+    assert view.caption.text() == (
+        "No attributions. The model has no inputs: every row gets the same prediction."
+    )

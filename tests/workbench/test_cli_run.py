@@ -84,3 +84,18 @@ def test_an_unwritable_output_or_a_run_without_result_is_bad_input(
     assert main(["predict", str(ran_project), "--data", str(data), "-o", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_a_model_without_inputs_is_explained_and_reported(
+    ran_project: Path, tmp_path: Path, capsys
+) -> None:  # noqa: ANN001
+    """y ~ Normal(mu, sigma) predicts the same for every row: nothing to attribute,
+    and the letter says so instead of failing."""
+    assert main(["explain", str(ran_project), "--row", "3", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["attributions"] == {} and record["method"] == "no-inputs"
+    assert record["base_value"] == record["explained_value"] and record["additivity_error"] == 0
+    out = tmp_path / "letter.html"
+    assert main(["report", str(ran_project), "--row", "3", "-o", str(out)]) == 0
+    assert "The model uses no information about you" in out.read_text()
+    assert main(["report", str(ran_project), "--model", "-o", str(tmp_path / "model.html")]) == 0

@@ -93,6 +93,9 @@ class AttributionsView(QWidget):
         a = view.attributions
         # the notes are lower-case clauses (as the CLI prints them): here, sentences
         notes = " ".join(f"{n[:1].upper()}{n[1:].rstrip('.')}." for n in a.notes)
+        if not a.input_names:  # y ~ Normal(mu, sigma): nothing to chart
+            self.caption.setText(f"No attributions. {notes}")
+            return
         # a model without a posterior (a GAN's critic), or a GP explained through its
         # predictive mean, gives one value: no interval to show (the notes say why)
         # a GP's closed form (n_draws 0) has Gaussian intervals, not draws
