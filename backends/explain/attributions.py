@@ -336,7 +336,8 @@ def _posterior_draws(result: Any, X: np.ndarray, seed: int) -> str | None:
     pair = np.vstack([X[:1], X[:1] + 1.0])
     both = result.sample_mean(pair, 4, seed=seed)
     alone = result.sample_mean(X[:1], 4, seed=seed)
-    if not np.allclose(both[:, :1], alone, rtol=1e-9, atol=1e-12):
+    # float32 networks give the same row a last-digit difference in another batch size
+    if not np.allclose(both[:, :1], alone, rtol=1e-6, atol=1e-9):
         return (
             "no consistent posterior draws: attributions of the predictive mean, without intervals"
         )

@@ -112,9 +112,16 @@ class TableEncoder:
     def continuous_index(self) -> list[int]:
         return [s[0] for s, c in zip(self.spans, self.codes, strict=True) if not c.discrete]
 
-    def encode(self, columns: dict[str, np.ndarray], seed: int = 0) -> np.ndarray:
-        """(n, width) float32 matrix of the given columns (a dict or ColumnTable)."""
-        rng = np.random.default_rng(seed)
+    def encode(
+        self, columns: dict[str, np.ndarray], seed: int = 0, randomise: bool = True
+    ) -> np.ndarray:
+        """(n, width) float32 matrix of the given columns (a dict or ColumnTable).
+
+        ``randomise`` (training): integers are dequantised and tied values spread over
+        their share of probability with noise. Off (scoring a row, conditioning on it),
+        each gets the middle of its share, so that a row's code does not depend on
+        where it sits in a batch: the critic's score is then a function of the row."""
+        rng = np.random.default_rng(seed) if randomise else None
         n = len(columns[self.codes[0].name])
         out = np.zeros((n, self.width), dtype=np.float32)
         for code, (a, _) in zip(self.codes, self.spans, strict=True):
@@ -210,8 +217,9 @@ def _level_index(code: ColumnCode, values: np.ndarray) -> np.ndarray:
     return index
 
 
-def _to_normal(code: ColumnCode, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    if code.type == "integer":
+def _to_normal(code: ColumnCode, x: np.ndarray, rng: np.random.Generator | None) -> np.ndarray:
+    """rng None: no noise (the middle of each value's share)."""
+    if code.type == "integer" and rng is not None:
         x = x + rng.uniform(-0.5, 0.5, size=x.shape)
     knots = np.asarray(code.knots)
     probs = np.linspace(0.0, 1.0, len(knots))
@@ -224,7 +232,10 @@ def _to_normal(code: ColumnCode, x: np.ndarray, rng: np.random.Generator) -> np.
     last = np.searchsorted(knots, x, side="right") - 1
     tied = last > first
     if tied.any():
-        p[tied] = rng.uniform(first[tied], last[tied]) / (len(knots) - 1)
+        share = (
+            (first[tied] + last[tied]) / 2 if rng is None else rng.uniform(first[tied], last[tied])
+        )
+        p[tied] = share / (len(knots) - 1)
     return np.clip(ndtri(np.clip(p, 1e-12, 1 - 1e-12)), -Z_LIMIT, Z_LIMIT)
 
 

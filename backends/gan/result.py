@@ -126,7 +126,7 @@ class TabularGanResult:
         n = len(z)
         cond_cols = self._conditions(n, conditions, np.random.default_rng([seed, 2]))
         u = np.random.default_rng([seed, 1]).random((n, self.encoder.width), dtype=np.float32)
-        cond = self.cond_encoder.encode(cond_cols, seed) if self.cond_encoder else None
+        cond = self.cond_encoder.encode(cond_cols, randomise=False) if self.cond_encoder else None
         return {**cond_cols, **self.encoder.decode(self._run_generator(z, cond, u))}
 
     def interpolate(
@@ -191,8 +191,8 @@ class TabularGanResult:
         missing = [c for c in self.row_names if c not in rows]
         if missing:
             raise EngineError(f"rows lack the columns {', '.join(missing)}")
-        x = self.encoder.encode(rows)
-        cond = self.cond_encoder.encode(rows) if self.cond_encoder else None
+        x = self.encoder.encode(rows, randomise=False)
+        cond = self.cond_encoder.encode(rows, randomise=False) if self.cond_encoder else None
         scores = []
         with torch.no_grad():
             for i in range(0, len(x), CHUNK):
@@ -223,7 +223,7 @@ class TabularGanResult:
         """(n_draws, n) generated target values; draw d uses the same latent for every
         row (common random numbers), so differences between rows are not noise."""
         cond_cols = self._columns_from_numeric(X, self.input_names)
-        cond = self.cond_encoder.encode(cond_cols, seed)
+        cond = self.cond_encoder.encode(cond_cols, randomise=False)
         n = len(cond)
         rng = np.random.default_rng([seed, 3])
         z = rng.standard_normal((n_draws, self.spec.latent_size)).astype(np.float32)
