@@ -122,3 +122,15 @@ def test_a_model_without_inputs_says_so_instead_of_failing(qtbot) -> None:  # no
     assert view.caption.text() == (
         "No attributions. The model has no inputs: every row gets the same prediction."
     )
+
+
+def test_attributions_that_do_not_add_up_are_flagged(qtbot) -> None:  # noqa: ANN001
+    view = AttributionsView()
+    qtbot.addWidget(view)
+    a = point_attributions(6, 3)
+    a.additivity_error = 0.5
+    view._on_task_answered(AttributionView(np.arange(6), a, global_importance(a)))
+    assert "do not add up to the predictions</b> (error 0.5)" in view.caption.text()
+    a.additivity_error = 1e-9
+    view._on_task_answered(AttributionView(np.arange(6), a, global_importance(a)))
+    assert "do not add up" not in view.caption.text()

@@ -33,8 +33,9 @@ def check_additivity(error: float, values: list[float], explained: float, where:
         raise ReportError(
             f"the explanation of {where} does not add up: the factors miss the prediction by "
             f"{error:.3g}, more than {ADDITIVITY_TOLERANCE:.0%} of their total size "
-            f"({scale:.3g}). A report would misstate why the model decided as it did; "
-            "re-run the model or choose another attribution method before exporting."
+            f"({scale:.3g}). A report would misstate why the model decided as it did. "
+            "Re-run the model; if it persists, the model's prediction for a row changes "
+            "from one call to the next, and it cannot be explained."
         )
 
 

@@ -14,6 +14,7 @@ from workbench.project import Project, RunRecord
 from workbench.report.analysis import project_settings
 from workbench.report.content import counterfactual_status
 from workbench.report.export import explain_row_json
+from workbench.report.gates import ADDITIVITY_TOLERANCE
 from workbench.ui.results.background import LatestOnly
 from workbench.ui.results.compute import AttributionView, compute_attributions
 
@@ -111,6 +112,14 @@ class AttributionsView(QWidget):
             if len(a.input_names) > MOST_SHOWN
             else ""
         )
+        # the report refuses to print such an explanation: here it is shown, flagged
+        sizes = np.abs(a.values).sum(axis=1)
+        if a.additivity_error > ADDITIVITY_TOLERANCE * max(float(np.median(sizes)), 1e-12):
+            notes = (
+                f'<span style="color:#c5221f"><b>These attributions do not add up to the '
+                f"predictions</b> (error {a.additivity_error:.2g}): do not rely on them.</span> "
+                + notes
+            )
         self.caption.setText(
             f"SHAP attributions on the <b>{a.scale}</b> scale by <b>{a.method}</b>, "
             f"{spread}, {len(view.rows)} rows. "
