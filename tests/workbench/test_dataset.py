@@ -85,6 +85,16 @@ def test_a_type_override_names_the_first_bad_cell(tmp_path: Path) -> None:
     assert dataset.types["score"] == "categorical"  # the original is untouched
 
 
+def test_an_infinite_number_or_no_rows_is_refused_with_the_place(tmp_path: Path) -> None:
+    path = tmp_path / "huge.csv"
+    path.write_text("a,b\n1,2\n3,4\n5,1e400\n")
+    with pytest.raises(DataError, match=r"huge\.csv: column 'b', row 3 holds an infinite"):
+        read_table(path)
+    path.write_text("a,b\n")
+    with pytest.raises(DataError, match=r"huge\.csv: the file has column names but no rows"):
+        read_table(path)
+
+
 def test_a_type_override_converts(tmp_path: Path) -> None:
     path = tmp_path / "codes.csv"
     path.write_text("code\n1\n2\n3\n")

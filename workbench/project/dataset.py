@@ -125,6 +125,8 @@ def read_table(path: str | Path, types: dict[str, str] | None = None) -> Dataset
     frame = reader(path)
     if frame.shape[1] == 0:
         raise DataError(f"{path.name}: the file holds no columns")
+    if len(frame) == 0:
+        raise DataError(f"{path.name}: the file has column names but no rows")
     frame.columns = _clean_names(frame.columns, path.name)
     source = Source(path.name, file_sha256(path), len(frame))
     return build_dataset(frame, source, types)
@@ -211,8 +213,9 @@ def infer_type(series: pd.Series) -> str:
     if pd.api.types.is_integer_dtype(series):
         return "integer"
     if pd.api.types.is_float_dtype(series):
-        values = series.dropna()
-        integral = len(values) > 0 and bool(np.all(np.mod(values.to_numpy(), 1) == 0))
+        values = series.dropna().to_numpy()
+        values = values[np.isfinite(values)]  # an infinity is refused when converting
+        integral = len(values) > 0 and bool(np.all(np.mod(values, 1) == 0))
         return "integer" if integral else "numeric"
     # text: judge the distinct values only (a million rows rarely hold many)
     distinct = pd.Series(pd.unique(series.dropna())).astype(str).str.strip()
@@ -260,6 +263,14 @@ def _convert_typed(series: pd.Series, column_type: str, file_name: str) -> pd.Se
     if column_type in ("numeric", "integer"):
         converted = pd.to_numeric(series, errors="coerce")
         _report_failures(series, converted, file_name, name, "a number")
+        # 1e400 or "inf" reads as infinity: no model can use it, and it is not missing
+        infinite = converted[np.isinf(converted.to_numpy(dtype=float, na_value=np.nan))]
+        if len(infinite):
+            row = _row_number(series, infinite.index[0])
+            raise DataError(
+                f"{file_name}: column {name!r}, row {row} holds an infinite value (a number "
+                "too large, like 1e400, or 'inf'); a model needs finite numbers"
+            )
         if column_type == "integer":
             values = converted.dropna()
             fractional = values[np.mod(values.to_numpy(dtype=float), 1) != 0]
