@@ -134,3 +134,18 @@ def test_attributions_that_do_not_add_up_are_flagged(qtbot) -> None:  # noqa: AN
     a.additivity_error = 1e-9
     view._on_task_answered(AttributionView(np.arange(6), a, global_importance(a)))
     assert "do not add up" not in view.caption.text()
+
+
+def test_a_categorical_input_is_labelled_by_its_levels(qtbot) -> None:  # noqa: ANN001
+    view = AttributionsView()
+    qtbot.addWidget(view)
+    a = point_attributions(3, 2)
+    a.X[:, 0] = [0.0, 1.0, 1.0]  # codes of px_0's levels
+    a.values[:, 0] = 5.0  # the most important: the dependence plot starts on it
+    levels = {"px_0": ["low", "3.0"]}
+    view._on_task_answered(AttributionView(np.arange(3), a, global_importance(a), levels))
+    ticks = [label for _, label in view.waterfall.getAxis("left")._tickLevels[0]]
+    assert "px_0 = low" in ticks
+    assert view.feature.currentText() == "px_0"
+    axis = view.dependence.getAxis("bottom")._tickLevels[0]
+    assert [label for _, label in axis] == ["low", "3"]

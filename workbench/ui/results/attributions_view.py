@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QListWidget, QSplitter, QVBoxLa
 from backends.explain import dependence
 from backends.runtime import ColumnTable
 from workbench.project import Project, RunRecord
-from workbench.report.analysis import project_settings
+from workbench.report.analysis import level_name, project_settings
 from workbench.report.content import counterfactual_status
 from workbench.report.export import explain_row_json
 from workbench.report.gates import ADDITIVITY_TOLERANCE
@@ -209,6 +209,11 @@ class AttributionsView(QWidget):
         )
         self.dependence.setLabel("bottom", feature)
         self.dependence.setLabel("left", "attribution")
+        names = self.shown.levels.get(feature)
+        # a category's codes are positions, not amounts: name them on the axis
+        self.dependence.getAxis("bottom").setTicks(
+            None if names is None else [[(i, level_name(n)) for i, n in enumerate(names)]]
+        )
 
     def _on_rows_row_changed(self, index: int) -> None:
         if self.shown is None or not 0 <= index < len(self.shown.rows):
@@ -280,7 +285,11 @@ class AttributionsView(QWidget):
                 )
             )
             start = end
-        labels = [(p, f"{a.input_names[j]} = {a.X[index, j]:.4g}") for p, j in enumerate(order)]
+        shown = self.shown.shown_value
+        labels = [
+            (p, f"{a.input_names[j]} = {shown(a.input_names[j], a.X[index, j])}")
+            for p, j in enumerate(order)
+        ]
         if len(rest):  # the smaller pushes, together in one bar: their sum is exact
             value = float(a.values[index, rest].sum())
             colour = RAISES if value > 0 else LOWERS

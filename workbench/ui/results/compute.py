@@ -7,7 +7,7 @@ attributions take from milliseconds to seconds; the functions here are plain
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -23,7 +23,7 @@ from backends.explain import (
 )
 from backends.runtime import ColumnTable
 from workbench.project import RunRecord
-from workbench.report.analysis import attribution_scale
+from workbench.report.analysis import attribution_scale, level_name
 
 GRID_POINTS = 1000
 PIT_DRAWS = 400
@@ -101,6 +101,15 @@ class AttributionView:
     rows: np.ndarray  # table row indices explained
     attributions: Any  # backends.explain.Attributions
     importance: list[dict[str, Any]]
+    # categorical inputs' level names, in code order (X holds the codes)
+    levels: dict[str, list[str]] = field(default_factory=dict)
+
+    def shown_value(self, feature: str, value: float) -> str:
+        """An input's value as the table shows it: a category by its level."""
+        names = self.levels.get(feature)
+        if names is not None and np.isfinite(value) and 0 <= int(value) < len(names):
+            return level_name(names[int(value)])
+        return f"{value:.4g}"
 
 
 def compute_attributions(
@@ -124,4 +133,4 @@ def compute_attributions(
         seed=seed,
         scale=attribution_scale(result),  # the report's scale: the same numbers in both
     )
-    return AttributionView(rows, attributions, global_importance(attributions))
+    return AttributionView(rows, attributions, global_importance(attributions), design.levels)
