@@ -240,7 +240,11 @@ def _counterfactuals(e: dict[str, Any], d: int, settings: ReportSettings) -> lis
         out.append(
             {
                 "changes": changes,
-                "prediction": num(c["prediction"], f"{src}.prediction", d),
+                "prediction": num(
+                    c["prediction"],
+                    f"{src}.prediction",
+                    _beside_threshold(c["prediction"], e["decision_rule"], d),
+                ),
                 "probability": None
                 if c["probability"] is None
                 else {
@@ -252,6 +256,17 @@ def _counterfactuals(e: dict[str, Any], d: int, settings: ReportSettings) -> lis
             }
         )
     return out
+
+
+def _beside_threshold(value: float, rule: dict[str, Any] | None, decimals: int) -> int:
+    """Decimals enough that a value just across the threshold does not print as the
+    threshold itself ("would have been 80" under "at most 80" reads as no change)."""
+    if rule is None:
+        return decimals
+    threshold = float(rule["threshold"])
+    while decimals < 6 and round(value, decimals) == round(threshold, decimals):
+        decimals += 1
+    return decimals
 
 
 def _input_value(e: dict[str, Any], name: str, value: float, src: str) -> dict[str, Any]:

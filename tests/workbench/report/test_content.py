@@ -195,3 +195,12 @@ def test_calibration_is_checked_on_the_held_out_rows_when_the_run_has_them(
     checked = annex._calibration(run_data(project, held), 0.9)
     assert checked["n"] == 30  # every held-out row (kidiq has no missing values)
     assert checked["sentence"].startswith("On 30 rows of the data held out of the fit")
+
+
+def test_a_counterfactual_prediction_never_prints_as_the_threshold() -> None:
+    from workbench.report.content import _beside_threshold
+
+    rule = {"threshold": 80, "direction": "below"}
+    assert _beside_threshold(80.4, rule, 0) == 1  # "80.4", not "80"
+    assert _beside_threshold(80.04, rule, 0) == 2
+    assert _beside_threshold(83.0, rule, 0) == 0 and _beside_threshold(80.4, None, 0) == 0
