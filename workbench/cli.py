@@ -33,6 +33,7 @@ from workbench.project import (
 )
 from workbench.project.checks import model_errors, model_problems
 from workbench.report.errors import ReportError
+from workbench.text import count
 
 SUBCOMMANDS = (
     "open",
@@ -214,7 +215,8 @@ def cmd_new(args: argparse.Namespace) -> int:
     save_project(project, args.out)
     errors = model_errors(project)
     note = f"; the model has {len(errors)} problem(s): run `workbench validate`" if errors else ""
-    print(f"wrote {args.out} ({dataset.n_rows} rows, {len(project.graph.nodes)} nodes){note}")
+    rows, nodes = count(dataset.n_rows, "row"), count(len(project.graph.nodes), "node")
+    print(f"wrote {args.out} ({rows}, {nodes}){note}")
     return 0
 
 
@@ -257,7 +259,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         for problem in problems:
             print(f"{problem.severity}: {problem.describe(project.graph)}", file=sys.stderr)
         if not errors:
-            print(f"{args.project.name}: the model is valid ({len(project.graph.nodes)} nodes)")
+            nodes = count(len(project.graph.nodes), "node")
+            print(f"{args.project.name}: the model is valid ({nodes})")
     return 0 if not errors else 2
 
 

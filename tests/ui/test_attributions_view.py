@@ -149,3 +149,8 @@ def test_a_categorical_input_is_labelled_by_its_levels(qtbot) -> None:  # noqa: 
     assert view.feature.currentText() == "px_0"
     axis = view.dependence.getAxis("bottom")._tickLevels[0]
     assert [label for _, label in axis] == ["low", "3"]
+
+
+def test_large_input_values_are_written_out() -> None:
+    a = point_attributions(1, 1)
+    assert AttributionView(np.arange(1), a, []).shown_value("px_0", 30000.0) == "30,000"

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from backends.runtime import COLUMN_TYPES, ColumnTable
+from workbench.text import count
 
 # A text column with at most this many distinct values (or 5% of rows) is a category.
 CATEGORY_MAX_LEVELS = 50
@@ -335,7 +336,7 @@ def _report_failures(
         row = _row_number(original, first)
         raise DataError(
             f"{file_name}: column {name!r}, row {row}: "
-            f"{original.loc[first]!r} is not {what} ({int(failed.sum())} such cells)"
+            f"{original.loc[first]!r} is not {what} ({count(int(failed.sum()), 'such cell')})"
         )
 
 

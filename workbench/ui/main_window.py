@@ -32,6 +32,7 @@ from workbench.project import (
     read_table,
     save_project,
 )
+from workbench.text import count
 from workbench.ui.canvas import ModelEditor, templates_menu
 from workbench.ui.commands import SetDatasetCommand
 from workbench.ui.data.columns_panel import ColumnsPanel
@@ -155,14 +156,16 @@ class MainWindow(QMainWindow):
         self.run_panel.refresh(problems)
         ds = self.project.dataset
         self.status_table.setText(
-            f"{ds.source.name} · {ds.n_rows:,} rows × {len(ds.columns)} columns"
+            f"{ds.source.name} · {count(ds.n_rows, 'row')} × {count(len(ds.columns), 'column')}"
             if ds
             else "No data: File ▸ Import Data…"
         )
         nodes = len(self.project.graph.nodes)
         errors = errors_of(problems)
         verdict = "valid" if not errors else f"{len(errors)} problem(s) to fix"
-        self.status_model.setText(f"Model: {nodes} nodes, {verdict}" if nodes else "Model: empty")
+        self.status_model.setText(
+            f"Model: {count(nodes, 'node')}, {verdict}" if nodes else "Model: empty"
+        )
 
     def _refresh_title(self) -> None:
         self.setWindowTitle(f"{self.project.title}[*] — Workbench")

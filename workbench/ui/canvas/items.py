@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from backends.gan.spec import image_description
 from backends.graph.model import ROWS, Node, Plate, Problem
+from workbench.text import count
 from workbench.ui.canvas import style
 
 HANDLE_RADIUS = 6.0
@@ -68,7 +69,7 @@ def node_detail(node: Node) -> str:
         return "GP(" + ", ".join(node.options.get("inputs", []) or ["?"]) + ")"
     if node.kind == "generator":
         images = image_description(node.options)
-        return images or f"{len(node.columns or node.options.get('columns', []))} columns"
+        return images or count(len(node.columns or node.options.get("columns", [])), "column")
     return node.kind
 
 

@@ -30,6 +30,7 @@ from workbench.project.dataset import (
     apply_missing_policy,
     read_table,
 )
+from workbench.text import count
 from workbench.ui.data.columns_panel import ColumnsPanel
 from workbench.ui.data.table_model import DataFrameModel
 
@@ -141,7 +142,8 @@ class ImportDialog(QDialog):
         self.columns.set_dataset(dataset)
         shown = min(dataset.n_rows, PREVIEW_ROWS)
         self.summary.setText(
-            f"{dataset.source.name}: {dataset.n_rows} rows, {len(dataset.columns)} columns"
+            f"{dataset.source.name}: {count(dataset.n_rows, 'row')}, "
+            f"{count(len(dataset.columns), 'column')}"
             f" (showing the first {shown})"
         )
         incomplete = int(dataset.frame.isna().any(axis=1).sum())

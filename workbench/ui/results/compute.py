@@ -24,6 +24,7 @@ from backends.explain import (
 from backends.runtime import ColumnTable
 from workbench.project import RunRecord
 from workbench.report.analysis import attribution_scale, level_name
+from workbench.report.words import fmt_plain
 
 GRID_POINTS = 1000
 PIT_DRAWS = 400
@@ -109,7 +110,7 @@ class AttributionView:
         names = self.levels.get(feature)
         if names is not None and np.isfinite(value) and 0 <= int(value) < len(names):
             return level_name(names[int(value)])
-        return f"{value:.4g}"
+        return fmt_plain(value)  # "30,000", not "3e+04"
 
 
 def compute_attributions(
