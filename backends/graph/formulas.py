@@ -86,6 +86,8 @@ def _call(node: Node, transformer: _Indexer) -> str:
         if isinstance(expr, Expression):
             text = _text(expr, transformer)
             parts.append(f"{param.name}={text}" if keywords else text)
+        elif not keywords:  # by position: an empty one must keep its place
+            parts.append("?")
     return f"{fam.name}({', '.join(parts)})"
 
 

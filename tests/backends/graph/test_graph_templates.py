@@ -97,3 +97,11 @@ def test_formulas_of_the_hierarchical_template():
     assert "theta[school] = mu + tau * z[school]  for school in levels of school" in text
     assert "m[i] = theta[school[i]] + dot(X[i], beta)  for i in rows" in text
     assert "score[i] ~ Normal(m[i], sigma)  for i in rows    (observed: score)" in text
+
+
+def test_an_empty_parameter_keeps_its_place_in_the_formula():
+    """Clearing mu of Normal(mu, sigma) must not read as Normal(sigma)."""
+    graph = build_template("hierarchical-intercepts", TABLE, "score", ["iq"], "school")
+    score = next(n for n in graph.nodes.values() if n.name == "score")
+    score.params["mu"] = ""
+    assert any(line.startswith("score[i] ~ Normal(?, sigma)") for line in formulas(graph))
