@@ -175,6 +175,7 @@ class Setting:
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[str, ...] = ()
+    zero: str = ""  # what 0 means, where it is not a number ("auto", "never")
 
 
 def apply_settings(specs: list[Setting], given: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -152,7 +152,10 @@ KIDIQ_REPORT = {
         "It is used to decide which children are offered extra reading support before school."
     ),
     "outcome_name": "expected test score at age 3",
-    "labels": {"mom_iq": "mother's IQ score", "mom_hs": "mother's schooling (1 = finished high school, 0 = not)"},
+    "labels": {
+        "mom_iq": "mother's IQ score",
+        "mom_hs": "mother's schooling (1 = finished high school, 0 = not)",
+    },
     "decision": {
         "threshold": 80,
         "direction": "below",

@@ -44,6 +44,7 @@ SETTINGS: list[Setting] = [
         "generator's, TTUR) keeps up with an image generator in one critic step",
         0.0,
         1e-1,
+        zero="the learning rate",
     ),
     Setting(
         "critic_steps",
@@ -126,6 +127,7 @@ SETTINGS: list[Setting] = [
         "stop as soon as the two-sample AUC reaches this (0: never)",
         0.0,
         1.0,
+        zero="never",
     ),
 ]
 

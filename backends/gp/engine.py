@@ -99,6 +99,7 @@ SETTINGS: list[Setting] = [
         "0: min(inputs, 5), at least 2",
         minimum=0,
         maximum=32,
+        zero="auto",
     ),
     Setting(
         "exact_max_rows",
@@ -107,6 +108,7 @@ SETTINGS: list[Setting] = [
         0,
         "0: 6000 rows on the CPU, 60000 on a GPU (and never more than half the free memory)",
         minimum=0,
+        zero="auto",
     ),
     Setting(
         "holdout",
@@ -116,6 +118,7 @@ SETTINGS: list[Setting] = [
         "rows kept out of the fit to measure test NLL and band coverage",
         minimum=0.0,
         maximum=0.5,
+        zero="none",
     ),
     Setting(
         "level",

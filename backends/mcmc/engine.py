@@ -58,6 +58,7 @@ SETTINGS: list[Setting] = [
         "0 picks 32 to 256 by the number of rows (at least 4 × parameters).",
         0,
         4096,
+        zero="auto",
     ),
     Setting(
         "move",

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from backends.engines import engine_module
 from backends.explain import global_importance
 from backends.graph.model import Graph, GraphError
 from backends.graph.statements import model_statements
@@ -84,7 +85,7 @@ def build_annex(
         },
         "engine": {
             "name": ENGINE_NAMES.get(record.engine, record.engine),
-            "settings": [(k, tech(v)) for k, v in sorted(record.settings.items())],
+            "settings": _settings_shown(record),
             "seed": record.seed,
             "device": record.device,
             "run_id": record.id,
@@ -183,6 +184,16 @@ def _explanation_facts(e: dict[str, Any]) -> list[tuple[str, str]]:
         ("Posterior draws used", tech(e["n_draws"])),
         ("Intervals settled (tolerance met)", tech(e["converged"])),
     ] + [("Note", n) for n in e["notes"]]
+
+
+def _settings_shown(record: Any) -> list[tuple[str, str]]:
+    """The run's settings as the Run tab shows them: a 0 that means "auto" or "never"
+    says so, rather than reading as walkers = 0."""
+    zero = {s.name: s.zero for s in engine_module(record.engine).SETTINGS if s.zero}
+    return [
+        (k, zero[k] if k in zero and v == 0 else tech(v))
+        for k, v in sorted(record.settings.items())
+    ]
 
 
 def _explanation_basis(e: dict[str, Any]) -> str:

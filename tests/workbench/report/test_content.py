@@ -204,3 +204,13 @@ def test_a_counterfactual_prediction_never_prints_as_the_threshold() -> None:
     assert _beside_threshold(80.4, rule, 0) == 1  # "80.4", not "80"
     assert _beside_threshold(80.04, rule, 0) == 2
     assert _beside_threshold(83.0, rule, 0) == 0 and _beside_threshold(80.4, None, 0) == 0
+
+
+def test_the_annex_writes_auto_for_a_setting_left_to_the_engine(project: Project) -> None:
+    from workbench.report.annex import _settings_shown
+
+    record = project.latest_run()
+    shown = dict(
+        _settings_shown(dataclasses.replace(record, settings={**record.settings, "walkers": 0}))
+    )
+    assert shown["walkers"] == "auto" and shown["ensembles"] == f"{record.settings['ensembles']:,}"

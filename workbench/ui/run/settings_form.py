@@ -63,8 +63,8 @@ def _editor_for(spec: Setting, value: Any) -> QWidget:
             int(spec.maximum if spec.maximum is not None else 1_000_000_000),
         )
         spin.setValue(int(value))
-        if spec.minimum == 0 and spec.default == 0:
-            spin.setSpecialValueText("auto")  # by convention 0 means "let the engine choose"
+        if spec.zero:
+            spin.setSpecialValueText(spec.zero)  # 0 lets the engine choose
         return spin
     spin = QDoubleSpinBox()
     # decimals for the value shown too: a saved 4e-4 under a default of 0 must not show
@@ -76,6 +76,8 @@ def _editor_for(spec: Setting, value: Any) -> QWidget:
         spec.maximum if spec.maximum is not None else 1e12,
     )
     spin.setValue(float(value))
+    if spec.zero:
+        spin.setSpecialValueText(spec.zero)  # "never", "the learning rate": not 0.000
     return spin
 
 
