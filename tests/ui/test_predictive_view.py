@@ -83,3 +83,29 @@ def test_the_caption_checks_the_intervals_on_held_out_rows_apart(qtbot) -> None:
     p.held_out = np.zeros(6, bool)
     view._on_task_answered(p)
     assert "hold out rows in the Run tab" in view.caption.text()
+
+
+def test_a_model_with_one_value_per_row_claims_no_intervals(qtbot) -> None:  # noqa: ANN001
+    view = PredictiveView()
+    qtbot.addWidget(view)
+    score = np.linspace(-1.0, 1.0, 6)
+    view._on_task_answered(
+        Predictions(
+            "typicality",
+            ["a"],
+            np.arange(6),
+            np.zeros((6, 1)),
+            None,
+            score,
+            score,
+            score,
+            0.9,
+            None,
+            None,
+            np.zeros(6, bool),
+        )
+    )
+    assert (
+        "no interval" in view.caption.text() and "predictive intervals" not in view.caption.text()
+    )
+    assert view.pit.isHidden()

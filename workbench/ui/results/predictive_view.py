@@ -94,8 +94,15 @@ class PredictiveView(QWidget):
         else:
             self._draw_predicted_vs_observed(p)
         checked = p.held_out if p.held_out.any() else np.ones(len(p.rows), bool)
+        self.pit.setVisible(p.pit is not None)
         if p.pit is not None:
             self._draw_pit(p.pit[checked & np.isfinite(p.pit)], held_out=p.held_out.any())
+        if np.array_equal(p.lower, p.upper):  # a GAN's critic: one value per row
+            self.caption.setText(
+                f"The model's <b>{p.target}</b> of each row, sorted: one value per row, with "
+                "no interval and no observed value to check it against."
+            )
+            return
         text = f"Predictions of <b>{p.target}</b> with {level} predictive intervals."
         if p.grid is not None:
             text += f" Light band: where a new observation falls with {level} probability" + (

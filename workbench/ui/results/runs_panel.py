@@ -221,9 +221,11 @@ class RunsPanel(QWidget):
             text = (
                 f"{value:.4g}"
                 if isinstance(value, int | float)
-                else ("" if value is None else str(value))
+                else ("–" if value is None else str(value))
             )
             item = QTableWidgetItem(text)
+            if value is None:  # e.g. max_tv of a table without a categorical column
+                item.setToolTip("not applicable to this model or data")
             item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.table.setItem(row, 0, item)
 
