@@ -94,6 +94,10 @@ def test_stop_midway_keeps_the_previous_results(qtbot, window) -> None:  # noqa:
     assert window.project.latest_run() is first
     assert [r.status for r in window.project.runs] == ["finished", "cancelled"]
     assert panel.run_button.isEnabled() and not panel.stop_button.isEnabled()
+    runs = window.runs_panel  # the stopped run, newest, is selected: it says what it is
+    runs.views.setCurrentWidget(runs.predictive)
+    assert "The selected run cancelled and holds no results" in runs.predictive.caption.text()
+    assert runs.table.columnCount() == 0
 
 
 def test_an_engine_failure_is_reported_and_the_window_recovers(qtbot, window, monkeypatch) -> None:  # noqa: ANN001, E501

@@ -213,7 +213,7 @@ class RunsPanel(QWidget):
     def _fill_figures(self, summary: dict[str, Any]) -> None:
         """Fitted figures of the other engines: GP hyperparameters, fit and quality metrics."""
         figures = _figures(summary)
-        self.table.setColumnCount(1)
+        self.table.setColumnCount(1 if figures else 0)  # a failed run: no empty column
         self.table.setHorizontalHeaderLabels(["value"])
         self.table.setRowCount(len(figures))
         self.table.setVerticalHeaderLabels(list(figures))
@@ -235,8 +235,15 @@ class RunsPanel(QWidget):
         dataset = self._project.dataset if self._project is not None else None
         table = dataset.column_table() if dataset is not None else None
         for view in (self.predictive, self.attributions, self.samples):
-            if self.views.currentWidget() is view and view.record_shown is not record:
+            if self.views.currentWidget() is not view:
+                continue
+            if view.record_shown is not record:
                 view.show_run(record, table)
+            if record is None and self._selected is not None:  # failed or stopped
+                view.caption.setText(
+                    f"The selected run {self._selected.status} and holds no results: "
+                    "select a finished run in the list."
+                )
 
 
 def _figures(summary: dict[str, Any]) -> dict[str, Any]:
