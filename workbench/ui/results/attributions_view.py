@@ -36,9 +36,7 @@ class AttributionsView(QWidget):
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setBackground("w")
         self.importance = self.plots.addPlot(row=0, col=0, title="Mean |attribution|")
-        self.beeswarm = self.plots.addPlot(
-            row=0, col=1, title="Every explained row (colour: input value)"
-        )
+        self.beeswarm = self.plots.addPlot(row=0, col=1, title="Every row (colour: input value)")
         self.dependence = self.plots.addPlot(row=0, col=2, title="Dependence")
         self.waterfall = self.plots.addPlot(row=1, col=0, colspan=3, title="One row")
         self.feature = QComboBox()
@@ -267,6 +265,7 @@ class AttributionsView(QWidget):
         order = np.argsort(-np.abs(a.values[index]))
         order, rest = order[:MOST_SHOWN], order[MOST_SHOWN:]
         start = a.base_value
+        edges = [a.base_value, float(a.output[index])]  # what the x range must show
         for position, j in enumerate(order):
             value = a.values[index, j]
             colour = RAISES if value > 0 else LOWERS
@@ -284,6 +283,7 @@ class AttributionsView(QWidget):
                     pen=pg.mkPen("#222"),
                 )
             )
+            edges += [end, end - (value - a.lower[index, j]), end + (a.upper[index, j] - value)]
             start = end
         shown = self.shown.shown_value
         labels = [
@@ -297,7 +297,10 @@ class AttributionsView(QWidget):
                 pg.BarGraphItem(x0=[start], y=[len(order)], height=0.6, width=[value], brush=colour)
             )
             labels.append((len(order), f"{len(rest)} other inputs"))
+            edges.append(start + value)
         self.waterfall.getAxis("left").setTicks([labels])
+        # the lines at the base and the prediction, the whiskers and the end labels all in view
+        self.waterfall.setXRange(min(edges), max(edges), padding=0.06)
         self.waterfall.invertY(True)
         self.waterfall.addItem(
             pg.InfiniteLine(
