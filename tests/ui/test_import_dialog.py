@@ -126,3 +126,5 @@ def test_columns_panel_draws_a_histogram_per_column(qtbot, kidiq_csv: Path) -> N
         pixmap = panel.item(row, 4).data(Qt.ItemDataRole.DecorationRole)
         assert pixmap is not None and not pixmap.isNull()
         assert "%" in panel.item(row, 4).toolTip()
+        summary = panel.item(row, 3)  # cut off in a narrow column: whole on hover
+        assert summary.toolTip() == summary.text() and "mean" in summary.text()

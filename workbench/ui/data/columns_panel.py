@@ -70,7 +70,9 @@ class ColumnsPanel(QTableWidget):
             count = missing[name]
             share = f" ({100 * count / max(dataset.n_rows, 1):.1f}%)" if count else ""
             self.setItem(row, 2, QTableWidgetItem(f"{count}{share}"))
-            self.setItem(row, 3, QTableWidgetItem(_describe(table[name], dataset.types[name])))
+            summary = QTableWidgetItem(_describe(table[name], dataset.types[name]))
+            summary.setToolTip(summary.text())  # the column is narrow: the whole text on hover
+            self.setItem(row, 3, summary)
             self.setItem(row, 4, _distribution_item(table[name], dataset.types[name]))
 
 
