@@ -293,6 +293,18 @@ def _edge_warnings(graph: Graph) -> list[Problem]:
                     "warning",
                 )
             )
+    used = set().union(*deps.node_uses(graph).values(), (e.source for e in graph.edges.values()))
+    for node in graph.nodes.values():
+        if node.kind == "stochastic" and node.id not in used:
+            out.append(
+                Problem(
+                    f"{node.name} is not used by any other node: it only repeats its prior "
+                    "(use it in an expression, or delete it)",
+                    node.id,
+                    "edges",
+                    "warning",
+                )
+            )
     for source, target in deps.implied_edges(graph):
         name = graph.nodes[source].name
         out.append(

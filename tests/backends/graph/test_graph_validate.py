@@ -169,6 +169,17 @@ def test_edges_and_expressions_disagreeing_are_warnings():
     assert {p.node for p in problems if p.severity == "warning"} == {sigma.id, y.id}
 
 
+def test_a_prior_used_by_nothing_is_a_warning():
+    graph = _base()
+    graph.add_node(
+        Node("theta", "stochastic", distribution="Normal", params={"mu": "0", "sigma": "1"})
+    )
+    problems = validate(graph, TABLE)
+    assert errors_of(problems) == []
+    problem = _find(problems, graph, "theta", "edges")
+    assert problem.severity == "warning" and "not used by any other node" in problem.message
+
+
 def test_data_node_used_as_value_must_be_numeric():
     graph = _base()
     graph.add_node(Node("lab", "data", columns=["label"]))

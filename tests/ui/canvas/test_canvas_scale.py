@@ -46,7 +46,8 @@ def test_two_hundred_nodes_drag_and_pan(qtbot, editor: ModelEditor, drag) -> Non
         editor.view.viewportUpdateMode() == QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate
     )
     editor.revalidate()
-    assert editor.problems == []
+    # the tree's 100 leaves are priors nothing uses: warnings, not errors
+    assert [p for p in editor.problems if p.severity == "error"] == []
 
     validations = []
     editor.problems_changed.connect(validations.append)
