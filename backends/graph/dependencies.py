@@ -51,6 +51,21 @@ def group_indices(graph: Graph) -> dict[str, str]:
     return out
 
 
+# the kinds the MCMC engine samples or reads; the others (gp, generator) are engines' own
+SAMPLED_KINDS = ("stochastic", "observed", "deterministic", "data", "constant")
+
+
+def reads_other_engine(graph: Graph, node: Node) -> bool:
+    """An observed node whose parameter is a GP's f is that GP's likelihood: its noise
+    lives in the GP node (and the GP engine checks it, backends.gp.spec), so its other
+    parameters may be left empty."""
+    used: set[str] = set()
+    for expr in parsed_fields(node).values():
+        if isinstance(expr, Expression):
+            used |= expr.names
+    return any(n.kind not in SAMPLED_KINDS and n.name in used for n in graph.nodes.values())
+
+
 def node_uses(graph: Graph) -> dict[str, set[str]]:
     """node id -> ids of the nodes its (parseable) expressions name."""
     ids = {n.name: n.id for n in graph.nodes.values()}

@@ -18,7 +18,12 @@ from __future__ import annotations
 
 import ast
 
-from backends.graph.dependencies import expression_order, group_indices, parsed_fields
+from backends.graph.dependencies import (
+    expression_order,
+    group_indices,
+    parsed_fields,
+    reads_other_engine,
+)
 from backends.graph.distributions import FAMILIES
 from backends.graph.expressions import Expression
 from backends.graph.model import ROWS, Graph, GraphError, Node
@@ -74,7 +79,8 @@ def _text(expr: Expression, transformer: _Indexer) -> str:
     return ast.unparse(transformer.visit(expr.tree))
 
 
-def _call(node: Node, transformer: _Indexer) -> str:
+def _call(node: Node, transformer: _Indexer, learned: bool = False) -> str:
+    """``learned``: a GP's likelihood, whose empty parameters the GP fits (its noise)."""
     fam = FAMILIES.get(node.distribution or "")
     exprs = parsed_fields(node)
     if fam is None:
@@ -87,7 +93,7 @@ def _call(node: Node, transformer: _Indexer) -> str:
             text = _text(expr, transformer)
             parts.append(f"{param.name}={text}" if keywords else text)
         elif not keywords:  # by position: an empty one must keep its place
-            parts.append("?")
+            parts.append("learned" if learned else "?")
     return f"{fam.name}({', '.join(parts)})"
 
 
@@ -131,7 +137,7 @@ def formulas(graph: Graph) -> list[str]:
             rhs = _text(expr, transformer) if isinstance(expr, Expression) else "?"
             body = f"{lhs} = {rhs}"
         elif node.kind in ("stochastic", "observed"):
-            body = f"{lhs} ~ {_call(node, transformer)}"
+            body = f"{lhs} ~ {_call(node, transformer, reads_other_engine(graph, node))}"
         else:
             body = f"{lhs}: {node.kind} node"
         note = f"    (observed: {', '.join(node.columns)})" if node.kind == "observed" else ""

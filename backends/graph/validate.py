@@ -27,7 +27,7 @@ from backends.graph.supports import support_problems
 from backends.runtime import ColumnTable, EngineError
 
 GROUP_TYPES = ("categorical", "text", "integer", "boolean")
-SAMPLED_KINDS = ("stochastic", "observed", "deterministic", "data", "constant")
+SAMPLED_KINDS = deps.SAMPLED_KINDS
 
 
 def errors_of(problems: list[Problem]) -> list[Problem]:
@@ -92,7 +92,7 @@ def _node_problems(graph: Graph, node: Node, table: ColumnTable | None) -> list[
             Problem(f"{node.name!r} is the name of a function; rename the node", node.id, "name")
         )
     if node.kind == "stochastic" or (
-        node.kind == "observed" and not _reads_other_engine(graph, node)
+        node.kind == "observed" and not deps.reads_other_engine(graph, node)
     ):
         out += _distribution_problems(node)
     if node.kind == "deterministic" and not (node.expression or "").strip():
@@ -110,16 +110,6 @@ def _node_problems(graph: Graph, node: Node, table: ColumnTable | None) -> list[
         out += _column_problems(graph, node, table)
     out += _expression_problems(graph, node)
     return out
-
-
-def _reads_other_engine(graph: Graph, node: Node) -> bool:
-    """An observed node whose parameter is a GP's f is that GP's likelihood: the GP
-    engine checks it (backends.gp.spec), since its noise lives in the GP node."""
-    used: set[str] = set()
-    for expr in deps.parsed_fields(node).values():
-        if isinstance(expr, Expression):
-            used |= expr.names
-    return any(n.kind not in SAMPLED_KINDS and n.name in used for n in graph.nodes.values())
 
 
 def _distribution_problems(node: Node) -> list[Problem]:

@@ -182,3 +182,21 @@ def test_changing_kind_keeps_what_fits(editor: ModelEditor) -> None:
     fields["columns"].setCurrentIndex(fields["columns"].findData("kid_score"))
     assert editor.graph.nodes[node].columns == ["kid_score"]
     QTest.keyClick(editor.view.viewport(), Qt.Key.Key_Escape)
+
+
+def test_a_gps_likelihood_may_leave_its_noise_empty(editor: ModelEditor) -> None:
+    """Its sigma is the GP's noise, which the GP learns: no red 'empty' under the field
+    (the model is valid), and the formula says so instead of '?'."""
+    from backends.graph.model import Edge, Node
+
+    graph = editor.graph
+    gp = graph.add_node(Node("f", "gp", options={"inputs": ["mom_iq"]}))
+    y = graph.add_node(
+        Node("y", "observed", distribution="Normal", params={"mu": "f"}, columns=["kid_score"])
+    )
+    graph.add_edge(Edge(gp.id, y.id))
+    fields = _inspect(editor, y.id)
+    sigma = fields["params.sigma"]
+    assert sigma.error.text() == "" and "learned by the GP" in sigma.edit.placeholderText()
+    editor.revalidate()
+    assert "y[i] ~ Normal(f, learned)" in editor.formulas.toPlainText()

@@ -94,9 +94,10 @@ class ExpressionField(QWidget):
 
     committed = Signal(str)
 
-    def __init__(self, text: str, known: set[str]) -> None:
+    def __init__(self, text: str, known: set[str], optional: bool = False) -> None:
         super().__init__()
         self.known = known
+        self.optional = optional  # empty is fine (a GP's likelihood: its noise is learned)
         self._committed = text
         self.edit = ExpressionEdit(text)
         self.edit.set_words(known | set(FUNCTIONS))
@@ -116,7 +117,7 @@ class ExpressionField(QWidget):
         return self.edit.text()
 
     def _check(self, text: str) -> None:
-        message = expression_error(text, self.known)
+        message = "" if self.optional and not text.strip() else expression_error(text, self.known)
         self.error.setText(message)
         self.error.setVisible(bool(message))
         self.edit.setStyleSheet(f"border: 1px solid {style.ERROR};" if message else "")

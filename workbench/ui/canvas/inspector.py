@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from backends.graph.dependencies import reads_other_engine
 from backends.graph.distributions import FAMILIES
 from backends.graph.expressions import FUNCTIONS, ExpressionError, parse
 from backends.graph.model import NODE_KINDS, ROWS, Graph, GraphEvent, Node, Plate, Problem
@@ -245,10 +246,17 @@ class Inspector(QScrollArea):
                 lambda i: self._set_params(node, family.name, family.param_sets[i])
             )
             form.addRow("Parameters", sets)
+        learned = node.kind == "observed" and reads_other_engine(self.graph, node)
         for name in chosen:
             param = family.param(name)
             self._expression_row(
-                form, node, f"params.{name}", name, node.params.get(name, ""), tooltip=param.doc
+                form,
+                node,
+                f"params.{name}",
+                name,
+                node.params.get(name, ""),
+                tooltip=param.doc,
+                optional=learned,
             )
         if node.kind == "stochastic":
             self.prior_plot = PriorPlot()
@@ -257,14 +265,22 @@ class Inspector(QScrollArea):
             self._layout.addWidget(self.prior_plot)
 
     def _expression_row(
-        self, form: QFormLayout, node: Node, key: str, label: str, text: str, tooltip: str = ""
+        self,
+        form: QFormLayout,
+        node: Node,
+        key: str,
+        label: str,
+        text: str,
+        tooltip: str = "",
+        optional: bool = False,
     ) -> None:
+        """``optional``: the parameter may stay empty (a GP's likelihood: the GP learns it)."""
         known = {n.name for n in self.graph.nodes.values() if n.id != node.id}
         known |= {p.index for p in self.graph.plates.values()}
         known |= {p.over for p in self.graph.plates.values() if p.over != ROWS}
-        field = ExpressionField(text, known)
+        field = ExpressionField(text, known, optional)
         field.setToolTip(tooltip)
-        field.edit.setPlaceholderText(tooltip)
+        field.edit.setPlaceholderText("learned by the GP: leave empty" if optional else tooltip)
         field.committed.connect(lambda new, k=key: self._set_expression(node.id, k, new))
         if key.startswith("params."):
             field.edit.textChanged.connect(lambda _t: self._preview_density(node))
