@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import threading
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -48,18 +49,26 @@ ENGINES: dict[str, EngineInfo] = {
 }
 
 
+# torch registers its operators while its modules import; a second thread importing other
+# torch modules meanwhile can find an operator not yet there ("'prims' object has no
+# attribute 'sum'"). Engine imports, the GUI's background preload among them, take turns.
+_IMPORTING = threading.RLock()
+
+
 def engine_module(name: str) -> ModuleType:
     info = ENGINES.get(name)
     if info is None:
         raise EngineError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
-    return importlib.import_module(info.module)
+    with _IMPORTING:
+        return importlib.import_module(info.module)
 
 
 def preload(name: str) -> None:
     """Import an engine and what its libraries would import on first use, ahead of a run."""
-    engine_module(name)
-    for module in ENGINES[name].lazy_imports:
-        importlib.import_module(module)
+    with _IMPORTING:
+        engine_module(name)
+        for module in ENGINES[name].lazy_imports:
+            importlib.import_module(module)
 
 
 def settle_after_preload() -> None:

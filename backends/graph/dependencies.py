@@ -66,6 +66,16 @@ def reads_other_engine(graph: Graph, node: Node) -> bool:
     return any(n.kind not in SAMPLED_KINDS and n.name in used for n in graph.nodes.values())
 
 
+def bound_columns(graph: Graph) -> set[str]:
+    """The table columns the model reads: bound to data and observed nodes, a GP's or
+    a generator's inputs and columns, and the groups plates repeat over."""
+    out = {p.over for p in graph.plates.values() if p.over != ROWS}
+    for node in graph.nodes.values():
+        out |= set(node.columns or [])
+        out |= set(node.options.get("inputs") or []) | set(node.options.get("columns") or [])
+    return out
+
+
 def node_uses(graph: Graph) -> dict[str, set[str]]:
     """node id -> ids of the nodes its (parseable) expressions name."""
     ids = {n.name: n.id for n in graph.nodes.values()}

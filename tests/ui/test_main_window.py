@@ -50,6 +50,25 @@ def test_a_failed_open_keeps_the_open_project(
     assert "not a zip archive" in window.errors[-1]
 
 
+def test_importing_a_table_without_the_models_columns_asks_first(
+    window, example_project: Path, tmp_path: Path, monkeypatch
+) -> None:  # noqa: ANN001
+    window.open_path(example_project)
+    other = tmp_path / "other.csv"
+    other.write_text("kid_score,age\n60,3\n70,4\n")
+    asked: list[list[str]] = []
+
+    def refuse(name: str, missing: list[str]) -> bool:
+        asked.append(missing)
+        return False
+
+    monkeypatch.setattr(window, "ask_replace_table", refuse)
+    assert not window.import_path(other)
+    assert asked == [["mom_hs", "mom_iq"]] and window.project.dataset.n_rows == 434
+    monkeypatch.setattr(window, "ask_replace_table", lambda name, missing: True)
+    assert window.import_path(other) and window.project.dataset.n_rows == 2
+
+
 def test_import_then_undo_and_redo(window, kidiq_csv: Path) -> None:  # noqa: ANN001
     assert window.import_path(kidiq_csv)
     assert window.project.dataset.n_rows == 434 and window.isWindowModified()

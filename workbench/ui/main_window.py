@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QTabWidget,
 )
 
+from backends.graph.dependencies import bound_columns
 from backends.graph.validate import errors_of
 from workbench.project import (
     DataError,
@@ -221,9 +222,23 @@ class MainWindow(QMainWindow):
             except DataError as exc:
                 self.show_error("Cannot import the table", str(exc))
                 return False
+        missing = sorted(bound_columns(self.project.graph) - set(dataset.columns))
+        if missing and not self.ask_replace_table(path.name, missing):
+            return False
         self.undo_stack.push(SetDatasetCommand(self.project, dataset, f"Import {path.name}"))
         self.tabs.setCurrentIndex(1)
         return True
+
+    def ask_replace_table(self, name: str, missing: list[str]) -> bool:
+        """The model reads columns the new table lacks: say which, before replacing."""
+        answer = QMessageBox.question(
+            self,
+            "Replace the table?",
+            f"The model uses columns that {name} does not have: {', '.join(missing)}. "
+            "Import it anyway? The model will need new bindings (Edit ▸ Undo brings the "
+            "current table back).",
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     def _on_columns_type_requested(self, column: str, new_type: str) -> None:
         dataset = self.project.dataset
