@@ -13,23 +13,15 @@ from typing import Any
 import numpy as np
 
 from backends.design import design_matrix
-from backends.explain import (
-    GLOBAL_MC_TOLERANCE,
-    explain_rows,
-    global_importance,
-    pit_values,
-    rows_for_global_views,
-    summarise_background,
-)
-from backends.runtime import ColumnTable
+from backends.explain import global_importance, pit_values
+from backends.runtime import ColumnTable, EngineError
 from workbench.project import RunRecord
-from workbench.report.analysis import attribution_scale, level_name
+from workbench.report import analysis
+from workbench.report.analysis import level_name
 from workbench.report.words import fmt_plain
 
 GRID_POINTS = 1000
 PIT_DRAWS = 400
-EXPLAINED_ROWS = 200
-BACKGROUND_ROWS = 100
 
 
 @dataclass
@@ -114,24 +106,15 @@ class AttributionView:
 
 
 def compute_attributions(
-    record: RunRecord, table: ColumnTable, level: float = 0.9, seed: int = 0
+    record: RunRecord, table: ColumnTable, level: float = 0.9
 ) -> AttributionView:
-    """Attributions with intervals for up to EXPLAINED_ROWS rows (a fixed random subset)."""
+    """Attributions with intervals for the report's sample of rows, with its background
+    and seed: the tab shows the same global importance as the report's annex."""
     result = record.result()
     design = design_matrix(result, table)
     complete = np.flatnonzero(design.complete)
-    rng = np.random.default_rng(seed)
-    size = min(rows_for_global_views(design.X.shape[1], EXPLAINED_ROWS), len(complete))
-    rows = np.sort(rng.choice(complete, size=size, replace=False))
-    background, weights = summarise_background(design.X[complete], size=BACKGROUND_ROWS, seed=seed)
-    attributions = explain_rows(
-        result,
-        design.X[rows],
-        background,
-        weights=weights,
-        level=level,
-        mc_tolerance=GLOBAL_MC_TOLERANCE,
-        seed=seed,
-        scale=attribution_scale(result),  # the report's scale: the same numbers in both
-    )
+    if len(complete) == 0:
+        raise EngineError("no row of the table has every input of the model")
+    data = analysis.RunData(record, result, design, complete, table)
+    rows, attributions = analysis.explain_sample(data, level)
     return AttributionView(rows, attributions, global_importance(attributions), design.levels)
