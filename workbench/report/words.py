@@ -44,11 +44,14 @@ def fmt(value: float, decimals: int) -> str:
 
 
 def fmt_plain(value: float) -> str:
-    """A data value as stored, at most 4 significant digits (121.1, 1, 42,000)."""
+    """A data value as stored: four significant digits, and always one decimal of a
+    number with a fraction (121.1, 1, 42,000, 1,958.2 — not 1,958 for 1958.21)."""
     if not math.isfinite(value):
         return "missing"
-    if float(value).is_integer() or abs(value) >= 1000:
+    if float(value).is_integer():
         return fmt(value, 0)
+    if abs(value) >= 1000:
+        return fmt(value, 1).rstrip("0").rstrip(".")
     return f"{value:.4g}".replace("-", MINUS)
 
 

@@ -136,3 +136,15 @@ def test_percentages_never_round_to_something_untrue() -> None:
     assert [percent(p) for p in (0.9, 0.975, 0.995, 0.87345)] == ["90%", "97.5%", "99.5%", "87%"]
     assert percent(0.99963) == "over 99%" and percent(1.0) == "100%"
     assert percent(0.00037) == "under 1%" and percent(0.0) == "0%"
+
+
+def test_a_data_value_keeps_a_decimal_of_its_fraction() -> None:
+    from workbench.report.words import fmt_plain
+
+    assert [fmt_plain(v) for v in (121.1175, 42000.0, 1958.21, 1234.04, 3.0)] == [
+        "121.1",
+        "42,000",
+        "1,958.2",
+        "1,234",
+        "3",
+    ]
