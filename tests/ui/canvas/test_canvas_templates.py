@@ -34,6 +34,22 @@ def test_a_template_that_cannot_be_built_says_why_and_stays_open(editor: ModelEd
     dialog.accept()
     assert dialog.graph is None and dialog.result() != TemplateDialog.DialogCode.Accepted
     assert "logistic-regression" in dialog.error.text()
+    dialog.choose("linear-regression")  # another template: the old failure is not its own
+    assert dialog.error.text() == ""
+
+
+def test_the_target_starts_on_a_numeric_column(qtbot, tmp_path) -> None:  # noqa: ANN001
+    from workbench.project import Project, read_table
+
+    (tmp_path / "schools.csv").write_text("school,y,sigma\nA,28,15\nB,8,10\n")
+    dialog = TemplateDialog(Project(read_table(tmp_path / "schools.csv")))
+    qtbot.addWidget(dialog)
+    assert dialog.target.currentData() == "y"  # not the categorical "school"
+    dialog.choose("hierarchical-intercepts", group="school")
+    dialog.group.setCurrentIndex(0)
+    dialog.choose("normal")
+    dialog.template.setCurrentIndex(list(TEMPLATES).index("hierarchical-intercepts"))
+    assert dialog.group.currentData() == "school"  # its groups offered, not "(none)"
 
 
 def test_the_menu_lists_every_template(editor: ModelEditor) -> None:

@@ -107,6 +107,11 @@ class TemplateDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
+        self.setMinimumWidth(520)  # a long error must not squeeze the description
+        # the target a template explains is a number: start from the first numeric column
+        numeric = [c for c in self.columns if self.types.get(c) in NUMERIC]
+        if numeric:
+            self.target.setCurrentIndex(self.target.findData(numeric[0]))
         self.template.currentIndexChanged.connect(self._on_template_changed)
         self.target.currentIndexChanged.connect(self._default_inputs)
         if initial in TEMPLATES:
@@ -147,7 +152,15 @@ class TemplateDialog(QDialog):
         ):
             for widget in widgets:
                 widget.setVisible(role in info.roles)
+        if "group" in info.roles and self.group.currentData() is None:
+            # a hierarchical template needs its groups: offer the first category
+            named = [c for c in self.columns if self.types.get(c) in ("categorical", "text")]
+            if named:
+                self.group.setCurrentIndex(self.group.findData(named[0]))
+        if self.columns:
+            self.error.setText("")  # the last template's failure is not this one's
         self._default_inputs()
+        self.adjustSize()  # rows shown or hidden: lay the form out again
 
     def _default_inputs(self) -> None:
         """Inputs default to the numeric columns other than the target and the group."""
