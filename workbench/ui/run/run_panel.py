@@ -116,6 +116,11 @@ class RunPanel(QWidget):
 
         self.progress_bar = QProgressBar()
         self.eta = QLabel()
+        self.eta.setToolTip(
+            "An estimate from the steps so far. MCMC runs until its convergence rule holds, "
+            "and the steps that rule asks for grow while the chains mix slowly, so the "
+            "time left can grow too."
+        )
         self.series_combo = QComboBox()
         self.series_combo.currentTextChanged.connect(lambda _: self._redraw_plot())
         self.plot = pg.PlotWidget(background="w")
