@@ -34,6 +34,9 @@ class ColumnTable:
 
     columns: Mapping[str, np.ndarray]
     types: Mapping[str, str]
+    # which table this is (a project's: its file's SHA-256 and row count), so that row
+    # numbers kept from a run can be checked against it; "" for a part of a table
+    fingerprint: str = ""
 
     @property
     def n_rows(self) -> int:

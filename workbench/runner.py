@@ -41,6 +41,7 @@ class RunPlan:
     graph: Graph  # a copy: the user may keep editing while the run goes on
     table: ColumnTable  # the rows the engine fits: the project's, less the held-out ones
     holdout_rows: tuple[int, ...] = ()  # project table rows (from 0) kept out of the fit
+    holdout_table: str = ""  # the fingerprint of the table they number
 
 
 def prepare_run(
@@ -76,6 +77,8 @@ def prepare_run(
     table = project.dataset.column_table()
     holdout = project.settings.holdout if holdout is None else float(holdout)
     kept = held = np.arange(0)
+    if not np.isfinite(holdout):
+        raise EngineError(f"the held-out share must be between 0 and 1, got {holdout}")
     if holdout > 0:
         kept, held = holdout_split(table.n_rows, holdout, seed=seed)
         if len(kept) < 2:
@@ -92,6 +95,7 @@ def prepare_run(
         graph=project.graph.copy(),
         table=table.take(kept) if len(held) else table,
         holdout_rows=tuple(int(i) for i in held),
+        holdout_table=table.fingerprint if len(held) else "",
     )
 
 
@@ -121,6 +125,7 @@ def execute_plan(
         status="finished",
         message=f"took {time.perf_counter() - began:.1f} s",
         holdout_rows=list(plan.holdout_rows),
+        holdout_table=plan.holdout_table,
     )
     record.attach_result(result)
     return record

@@ -255,6 +255,9 @@ class TabularGanResult:
             "conditions": list(self.spec.conditions),
             "target": self.target,
             "target_level": self.target_level,
+            # the categories it learnt, in code order: a table's rows are coded with these
+            # (backends.design), so a level it never saw is unknown, not a shifted code
+            "levels": self._category_levels(),
             "objective": self.spec.objective,
             "metrics": {
                 k: quality.get(k) for k in ("c2st_auc", "max_ks", "max_tv", "correlation_gap")
@@ -343,6 +346,12 @@ class TabularGanResult:
                 raise EngineError(f"condition {name!r} has {len(value)} values for {n} rows")
             out[name] = value
         return out
+
+    def _category_levels(self) -> dict[str, list[str]]:
+        codes = list(self.encoder.codes) + list(
+            self.cond_encoder.codes if self.cond_encoder else []
+        )
+        return {c.name: list(c.levels) for c in codes if c.type == "categorical"}
 
     def _columns_from_numeric(self, X: np.ndarray, names: list[str]) -> dict[str, np.ndarray]:
         X = np.asarray(X, dtype=np.float64)

@@ -90,7 +90,7 @@ def test_the_what_if_line_says_why_there_are_no_changes(qtbot, tmp_path) -> None
 
     project.settings.report = {"decision": {"threshold": 0.5}}
     view._on_row_task_answered(record)
-    assert "no input of the model as actionable" in view.what_if.text()
+    assert "no numeric input of the model as one a person can change" in view.what_if.text()
 
     project.settings.report = {"decision": {"threshold": 0.5}, "actionable": ["income"]}
     view._on_row_task_answered(record)

@@ -78,3 +78,15 @@ def test_ok_saves_only_what_the_report_can_read(dialog) -> None:  # noqa: ANN001
     saved = project.settings.report
     assert saved["actionable"] == [{"feature": "mom_iq", "lower": 70.0, "upper": 150.0}]
     assert saved["protected"] == "mom_hs" and "decision" not in saved
+
+
+def test_a_decimal_comma_is_refused_and_unshown_labels_are_kept(dialog) -> None:  # noqa: ANN001
+    project = dialog._project
+    project.settings.report = {**SAVED, "labels": {"mom_iq": "IQ", "old_column": "gone"}}
+    dialog = ReportSettingsDialog(project)
+    dialog.threshold.setText("1,5")
+    dialog.accept()
+    assert "'1,5' is not a number (write a decimal point" in dialog.status.text()
+    dialog.threshold.setText("1,500")
+    assert dialog.settings()["decision"]["threshold"] == 1500.0
+    assert dialog.settings()["labels"]["old_column"] == "gone"

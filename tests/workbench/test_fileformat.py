@@ -342,6 +342,12 @@ HOSTILE = {
         ),
         "holdout_rows",
     ),
+    "held-out row numbers too large or repeated": (
+        lambda p: _write_zip(
+            p, {"project.json": _valid_json(runs=[_run("r1", holdout_rows=[10**30, 5, 5])])}
+        ),
+        "holdout_rows",
+    ),
     "not a workbench file": (
         lambda p: _write_zip(p, {"project.json": b'{"format": "other"}'}),
         "not a Workbench project",

@@ -34,3 +34,23 @@ def test_the_users_settings_win_over_the_tailored_defaults() -> None:
     plan = prepare_run(digits, engine="gan", overrides={"steps": 50})
     assert plan.settings["batch_size"] == 32 and plan.settings["steps"] == 50
     assert plan.settings["learning_rate"] == gan_engine.IMAGE_SETTINGS["learning_rate"]
+
+
+def test_a_held_out_share_splits_the_rows_and_names_their_table() -> None:
+    import numpy as np
+    import pytest
+
+    from backends.runtime import EngineError
+
+    kidiq = load_project(EXAMPLES / "kidiq.wbproj")
+    table = kidiq.dataset.column_table()
+    plan = prepare_run(kidiq, holdout=0.25, seed=3)
+    assert len(plan.holdout_rows) == 108 and plan.table.n_rows == 434 - 108
+    assert plan.holdout_table == table.fingerprint != ""
+    kept = np.setdiff1d(np.arange(434), plan.holdout_rows)
+    np.testing.assert_array_equal(plan.table["mom_iq"], table["mom_iq"][kept])
+    assert prepare_run(kidiq, holdout=0.25, seed=3).holdout_rows == plan.holdout_rows
+    assert prepare_run(kidiq).holdout_rows == () and prepare_run(kidiq).holdout_table == ""
+    for bad in (float("nan"), 1.0, -0.1):
+        with pytest.raises(EngineError, match="between 0 and 1"):
+            prepare_run(kidiq, holdout=bad)

@@ -75,7 +75,8 @@ class Dataset:
                 str(name): column_array(self.frame[name], self.types[str(name)])
                 for name in self.frame.columns
             }
-            self._table_cache = ColumnTable(arrays, dict(self.types))
+            fingerprint = f"{self.source.sha256}:{len(self.frame)}"
+            self._table_cache = ColumnTable(arrays, dict(self.types), fingerprint)
         return self._table_cache
 
 

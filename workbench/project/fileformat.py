@@ -235,6 +235,7 @@ def _build_run(raw: dict[str, Any], archive: zipfile.ZipFile, name: str) -> RunR
         status=raw["status"],
         message=raw.get("message", ""),
         holdout_rows=list(raw.get("holdout_rows", [])),
+        holdout_table=raw.get("holdout_table", ""),
         summary=raw.get("summary", {}),
         state=state,
     )

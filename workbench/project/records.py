@@ -35,6 +35,7 @@ class RunRecord:
     message: str = ""
     # table rows (from 0) left out of the fit, to check the predictive intervals on
     holdout_rows: list[int] = field(default_factory=list)
+    holdout_table: str = ""  # the fingerprint of the table those row numbers belong to
     summary: dict[str, Any] = field(default_factory=dict)
     state: ResultState | None = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -70,6 +71,7 @@ class RunRecord:
             "status": self.status,
             "message": self.message,
             "holdout_rows": self.holdout_rows,
+            "holdout_table": self.holdout_table,
             "summary": self.summary,
             "meta": self.state.meta if self.state else None,
         }

@@ -8,6 +8,7 @@ for the same row give the same numbers (a test holds them to equality).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -193,7 +194,7 @@ def explain_one_row(
             "No counterfactuals were searched: the report settings mark no input of the "
             "model as actionable."
         )
-    elif rule is not None and not counterfactuals:
+    elif rule is not None and usable and not counterfactuals:
         names = ", ".join(a.feature for a in usable)
         record["notes"].append(
             f"No change to the actionable inputs ({names}) within their allowed ranges "
@@ -205,19 +206,18 @@ def explain_one_row(
 def held_out_rows(data: RunData) -> np.ndarray:
     """The run's held-out rows that can be checked: every input and the target known.
     Rows past the table's end (a table replaced since) are left out."""
-    held = np.asarray(data.record.holdout_rows, dtype=int)
+    if data.record.holdout_table != data.table.fingerprint:  # numbers of another table
+        return np.zeros(0, dtype=int)
+    held = np.unique(np.asarray(data.record.holdout_rows, dtype=np.int64))
     held = held[held < len(data.design.X)]
     y = data.design.y
     return held[data.design.complete[held] & np.isfinite(y[held])] if y is not None else held[:0]
 
 
 def level_name(level: str) -> str:
-    """A level as the person knows it: numeric levels are kept as str(float) ("3.0")."""
-    try:
-        number = float(level)
-    except ValueError:
-        return level
-    return str(int(number)) if number.is_integer() else level
+    """A level as the person knows it: a numeric grouping column's levels are kept as
+    str(float), "3.0", and read "3"; a text category ("007", "1e3") stays as written."""
+    return level[:-2] if re.fullmatch(r"-?\d+\.0", level) else level
 
 
 def explain_sample(
@@ -247,6 +247,8 @@ def calibration_check(data: RunData, level: float) -> dict[str, Any] | None:
     if data.design.y is None:
         return None
     held = held_out_rows(data)
+    if len(held) > CHECK_ROWS:  # a sample of them, as of the fitted rows below
+        held = np.sort(np.random.default_rng(SEED).choice(held, size=CHECK_ROWS, replace=False))
     rows = held if len(held) else data.sample(CHECK_ROWS, need_target=True)
     if len(rows) == 0:
         return None
@@ -255,8 +257,14 @@ def calibration_check(data: RunData, level: float) -> dict[str, Any] | None:
         data.result, data.design.X[rows], data.design.y[rows], levels=levels, seed=SEED
     )
     out["pit"].pop("values")  # one number per row: not for a report
-    out["rows_total"] = int(len(held)) if len(held) else int(len(data.complete))
+    out["rows_total"] = len(held_out_rows(data)) if len(held) else int(len(data.complete))
     out["held_out"] = bool(len(held))
+    if data.record.holdout_rows and not len(held):  # why the run's own rows were not used
+        out["held_out_note"] = (
+            "the table has changed since the run, so its row numbers no longer point to them"
+            if data.record.holdout_table != data.table.fingerprint
+            else "none of them has every input and the target"
+        )
     return out
 
 

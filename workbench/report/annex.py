@@ -216,17 +216,23 @@ def _calibration(data: analysis.RunData, level: float) -> dict[str, Any] | None:
         f"the {percent(level)} prediction intervals contained the actual value "
         f"{at_level['covered']} times ({percent(at_level['coverage'])})"
     )
+    some = "a random sample of " if sample else ""
     if calib["held_out"]:
         sentence = (
-            f"On {calib['n']} rows of the data held out of the fit (the model did not see "
-            f"them), {contained}: this is how often such a statement holds for new cases."
+            f"On {some}{calib['n']} rows of the data held out of the fit (the model did not "
+            f"see them), {contained}: this is how often such a statement holds for new cases."
         )
     else:
+        why = calib.get("held_out_note")
+        held = (
+            f"This run held out rows, but {why}."
+            if why
+            else "A run that holds out part of the rows checks them on new cases."
+        )
         sentence = (
-            f"On {'a random sample of ' if sample else ''}{calib['n']} rows of the data the "
-            f"model was fitted to, {contained}. This is a check on the fitted data (a "
-            "posterior predictive check), not on new cases: on new cases the intervals can "
-            "only do worse. A run that holds out part of the rows checks them on new cases."
+            f"On {some}{calib['n']} rows of the data the model was fitted to, {contained}. "
+            "This is a check on the fitted data (a posterior predictive check), not on new "
+            f"cases: on new cases the intervals can only do worse. {held}"
         )
     return {
         "sentence": sentence,

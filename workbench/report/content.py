@@ -282,7 +282,8 @@ def counterfactual_status(e: dict[str, Any], settings: ReportSettings) -> str:
     'no-actionable'."""
     if settings.decision is None:
         return "no-rule"
-    names = set(e["inputs"])
+    # the inputs the search may change: numbers (a category's code is not an amount)
+    names = set(e["inputs"]) - set(e.get("input_levels") or {})
     if not any(a.feature in names and a.feature != settings.protected for a in settings.actionable):
         return "no-actionable"
     return "found" if e["counterfactuals"] else "none-found"

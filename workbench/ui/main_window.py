@@ -256,6 +256,9 @@ class MainWindow(QMainWindow):
 
     def report_settings_dialog(self) -> None:
         """What the report tells the person: organisation, decision rule, actionable inputs."""
+        if self.project.dataset is None:  # the settings name the table's columns
+            self.show_error("No table yet", "Import a table first (File ▸ Import Data…).")
+            return
         ReportSettingsDialog(self.project, self).exec()
 
     def export_report_dialog(self) -> None:

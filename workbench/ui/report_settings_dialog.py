@@ -10,6 +10,7 @@ bound is named in the dialog and nothing is saved until every field reads.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -60,6 +61,7 @@ class ReportSettingsDialog(QDialog):
         self._project = project
         self._columns = list(project.dataset.columns) if project.dataset is not None else []
         saved = dict(project.settings.report)
+        self._saved = saved
 
         texts = QFormLayout()
         self.lines: dict[str, QLineEdit] = {}
@@ -187,6 +189,10 @@ class ReportSettingsDialog(QDialog):
                 if (text := self.inputs.item(row, col).text().strip())
             }
             actionable.append({"feature": column, **bounds} if bounds else column)
+        # plain words for columns this table does not have (yet) are kept, not dropped
+        shown = set(self._columns)
+        kept = {c: w for c, w in (self._saved.get("labels") or {}).items() if c not in shown}
+        labels = {**kept, **labels}
         if labels:
             out["labels"] = labels
         if actionable:
@@ -208,7 +214,12 @@ class ReportSettingsDialog(QDialog):
 
 
 def _number(text: str, what: str) -> float:
+    """A number as typed; commas only as thousands separators ("1,500"), so that a
+    decimal comma ("1,5") is refused instead of read as 15."""
+    plain = text.strip()
+    if "," in plain and not re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d*)?", plain):
+        raise ReportError(f"{what}: {plain!r} is not a number (write a decimal point: 1.5)")
     try:
-        return float(text.replace(",", ""))
+        return float(plain.replace(",", ""))
     except ValueError:
-        raise ReportError(f"{what}: {text.strip()!r} is not a number") from None
+        raise ReportError(f"{what}: {plain!r} is not a number") from None

@@ -125,3 +125,22 @@ def test_latent_tools_return_plain_rows(mixed_fit):
     assert len(row["size"]) == 1
     with pytest.raises(EngineError, match="not conditional"):
         mixed_fit.sample(3, conditions={"colour": "red"})
+
+
+def test_a_table_is_coded_with_the_levels_the_gan_learnt(mixed_fit):
+    """A level only in rows the GAN never saw (held out of its run) is unknown, not the
+    code of another level."""
+    from backends.design import design_matrix
+
+    assert mixed_fit.summary()["levels"] == {"colour": ["blue", "green", "red"]}
+    table = ColumnTable(
+        {
+            "colour": np.array(["amber", "red"], dtype=object),
+            "flag": np.zeros(2),
+            "count": np.ones(2),
+            "size": np.full(2, 10.0),
+        },
+        {"colour": "categorical", "flag": "boolean", "count": "integer", "size": "numeric"},
+    )
+    design = design_matrix(mixed_fit, table)
+    assert design.complete.tolist() == [False, True] and design.X[1, 0] == 2.0

@@ -166,6 +166,7 @@ def test_a_categorical_input_is_shown_by_its_level_not_its_code(project: Project
     letter = html[html.index("2. What mattered") : html.index("4. What would")]
     assert letter.count("finished high school") == 2  # its factor, and the data used
     assert level_name("3.0") == "3" and level_name("2.5") == "2.5" and level_name("B") == "B"
+    assert level_name("007") == "007" and level_name("1e3") == "1e3"  # text stays as written
 
 
 def test_the_annex_says_where_the_ranges_of_the_factors_come_from() -> None:
@@ -190,11 +191,23 @@ def test_calibration_is_checked_on_the_held_out_rows_when_the_run_has_them(
     assert "rows of the data the model was fitted to" in fitted["sentence"]
     assert "holds out part of the rows" in fitted["sentence"]
 
-    held = dataclasses.replace(record, holdout_rows=list(range(0, 60, 2)))
+    fingerprint = project.dataset.column_table().fingerprint
+    held = dataclasses.replace(
+        record, holdout_rows=list(range(0, 60, 2)), holdout_table=fingerprint
+    )
     held._result = record.result()
     checked = annex._calibration(run_data(project, held), 0.9)
     assert checked["n"] == 30  # every held-out row (kidiq has no missing values)
     assert checked["sentence"].startswith("On 30 rows of the data held out of the fit")
+
+    # row numbers kept for another table (replaced since) are not trusted
+    stale = dataclasses.replace(held, holdout_table="another table:434")
+    stale._result = record.result()
+    fallback = annex._calibration(run_data(project, stale), 0.9)
+    assert "rows of the data the model was fitted to" in fallback["sentence"]
+    assert (
+        "This run held out rows, but the table has changed since the run" in (fallback["sentence"])
+    )
 
 
 def test_a_counterfactual_prediction_never_prints_as_the_threshold() -> None:
@@ -214,3 +227,12 @@ def test_the_annex_writes_auto_for_a_setting_left_to_the_engine(project: Project
         _settings_shown(dataclasses.replace(record, settings={**record.settings, "walkers": 0}))
     )
     assert shown["walkers"] == "auto" and shown["ensembles"] == f"{record.settings['ensembles']:,}"
+
+
+def test_categorical_actionable_inputs_alone_mean_nothing_was_searched() -> None:
+    from workbench.report.content import counterfactual_status
+    from workbench.report.settings import read_settings
+
+    settings = read_settings({"decision": {"threshold": 5}, "actionable": ["school"]}, ["school"])
+    record = {"inputs": {"school": 1.0}, "input_levels": {"school": "B"}, "counterfactuals": []}
+    assert counterfactual_status(record, settings) == "no-actionable"  # not "none found"

@@ -236,7 +236,7 @@ class AttributionsView(QWidget):
         if status == "no-actionable":
             self.what_if.setText(
                 f"Row {record['row']}: no changes were searched: the report settings mark "
-                "no input of the model as actionable."
+                "no numeric input of the model as one a person can change."
             )
             return
         if status == "none-found":

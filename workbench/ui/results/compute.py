@@ -68,7 +68,8 @@ def compute_predictions(record: RunRecord, table: ColumnTable, level: float = 0.
         level,
         grid,
         pit,
-        np.isin(rows, record.holdout_rows),
+        # the run's held-out rows, if they number this table
+        np.isin(rows, record.holdout_rows) & (record.holdout_table == table.fingerprint),
     )
 
 

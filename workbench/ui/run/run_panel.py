@@ -79,7 +79,7 @@ class RunPanel(QWidget):
         self.seed_spin = QSpinBox()
         self.seed_spin.setRange(0, 2**31 - 1)
         self.holdout_spin = QSpinBox()
-        self.holdout_spin.setRange(0, 50)
+        self.holdout_spin.setRange(0, 90)
         self.holdout_spin.setSuffix(" % of rows")
         self.holdout_spin.setSpecialValueText("none: fit every row")
         self.holdout_spin.setToolTip(
