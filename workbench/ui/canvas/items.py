@@ -73,16 +73,28 @@ def node_detail(node: Node) -> str:
     return node.kind
 
 
+# the detail line sits below the centre, where an ellipse is this share of its width
+_ELLIPSE_CHORD = 0.8
+
+
+def _detail_room(width: float, st: style.KindStyle) -> float:
+    """Width for the detail line inside an ellipse (less the inner ring of a double one)."""
+    return _ELLIPSE_CHORD * width - (14.0 if st.double else 6.0)
+
+
 def _fitted_width(name: str, detail: str, st: style.KindStyle) -> float:
     """Wide enough for the name and most details, within bounds (longer text is elided)."""
     # the margins leave room for hinting: on a real screen text can draw a few pixels
     # wider than the font metrics measure, and a centred label then loses its first letter
-    pad = 42.0 if st.shape == "ellipse" else 26.0
-    text = max(
-        QFontMetricsF(_LABEL_FONT).horizontalAdvance(name),
-        QFontMetricsF(_DETAIL_FONT).horizontalAdvance(detail),
-    )
-    return min(max(st.width, text + pad), MAX_NODE_WIDTH)
+    name_width = QFontMetricsF(_LABEL_FONT).horizontalAdvance(name)
+    detail_width = QFontMetricsF(_DETAIL_FONT).horizontalAdvance(detail)
+    if st.shape == "ellipse":
+        needed = max(
+            name_width + 42.0, (detail_width + (14.0 if st.double else 6.0)) / _ELLIPSE_CHORD
+        )
+    else:
+        needed = max(name_width, detail_width) + 26.0
+    return min(max(st.width, needed), MAX_NODE_WIDTH)
 
 
 class ProblemMarker(QGraphicsItem):
@@ -236,7 +248,7 @@ class NodeItem(QGraphicsItem):
         if self._detail:
             painter.setFont(_DETAIL_FONT)
             painter.setPen(style.color(style.MUTED))
-            detail_width = text_width - (10 if st.shape == "ellipse" else 0)
+            detail_width = _detail_room(body.width(), st) if st.shape == "ellipse" else text_width
             painter.drawText(
                 detail_rect,
                 Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
