@@ -53,6 +53,10 @@ ENGINES: dict[str, EngineInfo] = {
 # torch modules meanwhile can find an operator not yet there ("'prims' object has no
 # attribute 'sum'"). Engine imports, the GUI's background preload among them, take turns.
 _IMPORTING = threading.RLock()
+# A run also imports lazily while it goes (torch._dynamo on its first optimiser step): a
+# run waits until a background preload of every engine is over before it starts.
+_PRELOAD_DONE = threading.Event()
+_PRELOAD_DONE.set()  # until a preload starts there is nothing to wait for
 
 
 def engine_module(name: str) -> ModuleType:
@@ -69,6 +73,21 @@ def preload(name: str) -> None:
         engine_module(name)
         for module in ENGINES[name].lazy_imports:
             importlib.import_module(module)
+
+
+def preload_all() -> None:
+    """Preload every engine (on a background thread); runs wait until it is done."""
+    _PRELOAD_DONE.clear()
+    try:
+        for name in ENGINES:
+            preload(name)
+    finally:
+        _PRELOAD_DONE.set()
+
+
+def wait_for_preload(timeout_s: float = 120.0) -> None:
+    """Block until a background preload is over (at once when none is going on)."""
+    _PRELOAD_DONE.wait(timeout_s)
 
 
 def settle_after_preload() -> None:

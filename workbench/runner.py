@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from backends.engines import engine_module, suggest_engine, tailored_settings
+from backends.engines import engine_module, suggest_engine, tailored_settings, wait_for_preload
 from backends.explain import holdout_split
 from backends.graph.model import Graph
 from backends.runtime import (
@@ -104,6 +104,7 @@ def execute_plan(
 ) -> RunRecord:
     """Run the engine. Raises RunCancelled when stopped and EngineError on bad input;
     any other exception is a defect of ours and propagates as it is."""
+    wait_for_preload()  # imports racing the window's background preload break torch
     started = now_iso()
     began = time.perf_counter()
     result = engine_module(plan.engine).run(

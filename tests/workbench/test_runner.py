@@ -54,3 +54,17 @@ def test_a_held_out_share_splits_the_rows_and_names_their_table() -> None:
     for bad in (float("nan"), 1.0, -0.1):
         with pytest.raises(EngineError, match="between 0 and 1"):
             prepare_run(kidiq, holdout=bad)
+
+
+def test_a_run_waits_for_a_background_preload_to_end() -> None:
+    """Imports racing the window's preload break torch: the run starts after it."""
+    import threading
+    import time
+
+    from backends import engines
+
+    engines._PRELOAD_DONE.clear()  # a preload going on
+    threading.Timer(0.3, engines._PRELOAD_DONE.set).start()
+    began = time.perf_counter()
+    engines.wait_for_preload()
+    assert time.perf_counter() - began >= 0.25 and engines._PRELOAD_DONE.is_set()

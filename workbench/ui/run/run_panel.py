@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from backends.engines import (
     ENGINES,
     engine_module,
-    preload,
+    preload_all,
     settle_after_preload,
     suggest_engine,
     tailored_settings,
@@ -153,8 +153,7 @@ class RunPanel(QWidget):
 
     def _preload(self) -> None:
         """Import the engines (torch, gpytorch: seconds) and look for a GPU off the GUI thread."""
-        for name in ENGINES:
-            preload(name)
+        preload_all()
         settle_after_preload()
         import torch
 
