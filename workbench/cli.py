@@ -498,6 +498,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    from backends.explain.record import has_ranges
     from workbench.report import explain_row_json
 
     project = load_project(args.project)
@@ -520,7 +521,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     )
     # a GP whose draws are not consistent across calls explains its predictive mean:
     # the prediction has an interval, the attributions have none
-    bounded = any(a["lower"] != a["upper"] for a in record["attributions"].values())
+    bounded = has_ranges(record)
     spread = (
         f"{prediction['level']:.0%} intervals"
         if bounded

@@ -76,17 +76,15 @@ def prepare_run(
     seed = project.settings.seed if seed is None else int(seed)
     table = project.dataset.column_table()
     holdout = project.settings.holdout if holdout is None else float(holdout)
-    kept = held = np.arange(0)
-    if not np.isfinite(holdout):
+    if not 0 <= holdout < 1:  # NaN fails this too
         raise EngineError(f"the held-out share must be between 0 and 1, got {holdout}")
+    kept = held = np.arange(0)
     if holdout > 0:
         kept, held = holdout_split(table.n_rows, holdout, seed=seed)
         if len(kept) < 2:
             raise EngineError(
                 f"holding out {holdout:.0%} of {table.n_rows} rows leaves too few to fit"
             )
-    elif holdout < 0:
-        raise EngineError(f"the held-out share must be between 0 and 1, got {holdout}")
     return RunPlan(
         engine=engine,
         settings=settings,

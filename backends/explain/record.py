@@ -18,6 +18,12 @@ from backends.runtime import EngineError
 SCHEMA = "workbench.explanation/1"
 
 
+def has_ranges(record: dict[str, Any]) -> bool:
+    """Whether an explanation record's attributions have intervals: not those of a model
+    without a posterior, nor of a GP explained through its predictive mean."""
+    return any(a["lower"] != a["upper"] for a in record["attributions"].values())
+
+
 def explanation_record(
     result: Any,
     attributions: Attributions,

@@ -90,20 +90,21 @@ def node_uses(graph: Graph) -> dict[str, set[str]]:
     return uses
 
 
-def implied_edges(graph: Graph) -> list[tuple[str, str]]:
-    """(source id, target id) of names used in expressions with no arrow drawn."""
+def implied_edges(graph: Graph, uses: dict[str, set[str]] | None = None) -> list[tuple[str, str]]:
+    """(source id, target id) of names used in expressions with no arrow drawn.
+    ``uses``: node_uses(graph), when the caller has it already."""
     drawn = {(e.source, e.target) for e in graph.edges.values()}
     return sorted(
         (src, dst)
-        for dst, srcs in node_uses(graph).items()
+        for dst, srcs in (uses if uses is not None else node_uses(graph)).items()
         for src in srcs
         if (src, dst) not in drawn
     )
 
 
-def unused_edges(graph: Graph) -> list[str]:
+def unused_edges(graph: Graph, uses: dict[str, set[str]] | None = None) -> list[str]:
     """Ids of drawn arrows that no expression of their target uses."""
-    uses = node_uses(graph)
+    uses = uses if uses is not None else node_uses(graph)
     return sorted(e.id for e in graph.edges.values() if e.source not in uses.get(e.target, set()))
 
 

@@ -137,7 +137,8 @@ def formulas(graph: Graph) -> list[str]:
             rhs = _text(expr, transformer) if isinstance(expr, Expression) else "?"
             body = f"{lhs} = {rhs}"
         elif node.kind in ("stochastic", "observed"):
-            body = f"{lhs} ~ {_call(node, transformer, reads_other_engine(graph, node))}"
+            learned = node.kind == "observed" and reads_other_engine(graph, node)
+            body = f"{lhs} ~ {_call(node, transformer, learned)}"
         else:
             body = f"{lhs}: {node.kind} node"
         note = f"    (observed: {', '.join(node.columns)})" if node.kind == "observed" else ""

@@ -268,7 +268,8 @@ def _expression_problems(graph: Graph, node: Node) -> list[Problem]:
 
 def _edge_warnings(graph: Graph) -> list[Problem]:
     out = []
-    for edge_id in deps.unused_edges(graph):
+    uses = deps.node_uses(graph)  # parses every expression: once for the three checks
+    for edge_id in deps.unused_edges(graph, uses):
         edge = graph.edges[edge_id]
         target = graph.nodes.get(edge.target)
         if target is not None and target.kind not in SAMPLED_KINDS:
@@ -283,7 +284,7 @@ def _edge_warnings(graph: Graph) -> list[Problem]:
                     "warning",
                 )
             )
-    used = set().union(*deps.node_uses(graph).values(), (e.source for e in graph.edges.values()))
+    used = set().union(*uses.values(), (e.source for e in graph.edges.values()))
     for node in graph.nodes.values():
         if node.kind == "stochastic" and node.id not in used:
             out.append(
@@ -295,7 +296,7 @@ def _edge_warnings(graph: Graph) -> list[Problem]:
                     "warning",
                 )
             )
-    for source, target in deps.implied_edges(graph):
+    for source, target in deps.implied_edges(graph, uses):
         name = graph.nodes[source].name
         out.append(
             Problem(

@@ -36,6 +36,16 @@ def point_attributions(n_rows: int, n_features: int) -> Attributions:
     )
 
 
+def shown(qtbot, a: Attributions, levels: dict | None = None) -> AttributionsView:  # noqa: ANN001
+    """The tab after its worker answered with ``a`` (every row explained)."""
+    view = AttributionsView()
+    qtbot.addWidget(view)
+    view._on_task_answered(
+        AttributionView(np.arange(len(a.X)), a, global_importance(a), levels or {})
+    )
+    return view
+
+
 def test_many_inputs_are_shown_by_the_most_important(qtbot) -> None:  # noqa: ANN001
     view = AttributionsView()
     qtbot.addWidget(view)
@@ -62,11 +72,9 @@ def test_many_inputs_are_shown_by_the_most_important(qtbot) -> None:  # noqa: AN
 
 
 def test_few_inputs_are_all_shown_with_their_intervals(qtbot) -> None:  # noqa: ANN001
-    view = AttributionsView()
-    qtbot.addWidget(view)
     a = point_attributions(10, 4)
     a.lower, a.upper, a.n_draws = a.values - 0.5, a.values + 0.5, 64
-    view._on_task_answered(AttributionView(np.arange(10), a, global_importance(a)))
+    view = shown(qtbot, a)
     caption = view.caption.text()
     assert "90% intervals from 64 posterior draws" in caption and "most important" not in caption
     labels = [label for _, label in view.waterfall.getAxis("left")._tickLevels[0]]
@@ -104,32 +112,26 @@ def test_the_what_if_line_says_why_there_are_no_changes(qtbot, tmp_path) -> None
 
 
 def test_a_gp_closed_form_has_exact_intervals_not_zero_draws(qtbot) -> None:  # noqa: ANN001
-    view = AttributionsView()
-    qtbot.addWidget(view)
     a = point_attributions(5, 3)
     a.lower, a.upper, a.n_draws = a.values - 1, a.values + 1, 0
-    view._on_task_answered(AttributionView(np.arange(5), a, global_importance(a)))
+    view = shown(qtbot, a)
     caption = view.caption.text()
     assert "exact 90% intervals" in caption and "draws" not in caption
 
 
 def test_a_model_without_inputs_says_so_instead_of_failing(qtbot) -> None:  # noqa: ANN001
-    view = AttributionsView()
-    qtbot.addWidget(view)
     a = point_attributions(4, 0)
     a.notes = ["the model has no inputs: every row gets the same prediction"]
-    view._on_task_answered(AttributionView(np.arange(4), a, global_importance(a)))
+    view = shown(qtbot, a)
     assert view.caption.text() == (
         "No attributions. The model has no inputs: every row gets the same prediction."
     )
 
 
 def test_attributions_that_do_not_add_up_are_flagged(qtbot) -> None:  # noqa: ANN001
-    view = AttributionsView()
-    qtbot.addWidget(view)
     a = point_attributions(6, 3)
     a.additivity_error = 0.5
-    view._on_task_answered(AttributionView(np.arange(6), a, global_importance(a)))
+    view = shown(qtbot, a)
     assert "do not add up to the predictions</b> (error 0.5)" in view.caption.text()
     a.additivity_error = 1e-9
     view._on_task_answered(AttributionView(np.arange(6), a, global_importance(a)))
@@ -137,13 +139,10 @@ def test_attributions_that_do_not_add_up_are_flagged(qtbot) -> None:  # noqa: AN
 
 
 def test_a_categorical_input_is_labelled_by_its_levels(qtbot) -> None:  # noqa: ANN001
-    view = AttributionsView()
-    qtbot.addWidget(view)
     a = point_attributions(3, 2)
     a.X[:, 0] = [0.0, 1.0, 1.0]  # codes of px_0's levels
     a.values[:, 0] = 5.0  # the most important: the dependence plot starts on it
-    levels = {"px_0": ["low", "3.0"]}
-    view._on_task_answered(AttributionView(np.arange(3), a, global_importance(a), levels))
+    view = shown(qtbot, a, {"px_0": ["low", "3.0"]})
     ticks = [label for _, label in view.waterfall.getAxis("left")._tickLevels[0]]
     assert "px_0 = low" in ticks
     assert view.feature.currentText() == "px_0"

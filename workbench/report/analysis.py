@@ -76,9 +76,14 @@ class RunData:
         rows = self.complete
         if need_target and self.design.y is not None:
             rows = rows[np.isfinite(self.design.y[rows])]
-        if len(rows) <= size:
-            return rows
-        return np.sort(np.random.default_rng(SEED).choice(rows, size=size, replace=False))
+        return _at_most(rows, size)
+
+
+def _at_most(rows: np.ndarray, size: int) -> np.ndarray:
+    """The rows, or a fixed random sample of ``size`` of them (the report's seed)."""
+    if len(rows) <= size:
+        return rows
+    return np.sort(np.random.default_rng(SEED).choice(rows, size=size, replace=False))
 
 
 def run_data(project: Project, record: RunRecord) -> RunData:
@@ -169,11 +174,7 @@ def explain_one_row(
     levels = data.design.levels
     # the search moves numbers along a grid: a category's codes are not amounts
     categorical = [a.feature for a in settings.actionable if a.feature in levels]
-    usable = [
-        a
-        for a in settings.actionable
-        if a.feature in names and a.feature != settings.protected and a.feature not in levels
-    ]
+    usable = settings.changeable(names, levels)
     if rule is not None and usable:
         counterfactuals = find_counterfactuals(
             data.result, x[0], rule, usable, scales=background.std(axis=0), seed=SEED, cancel=cancel
@@ -247,9 +248,7 @@ def calibration_check(data: RunData, level: float) -> dict[str, Any] | None:
     if data.design.y is None:
         return None
     held = held_out_rows(data)
-    if len(held) > CHECK_ROWS:  # a sample of them, as of the fitted rows below
-        held = np.sort(np.random.default_rng(SEED).choice(held, size=CHECK_ROWS, replace=False))
-    rows = held if len(held) else data.sample(CHECK_ROWS, need_target=True)
+    rows = _at_most(held, CHECK_ROWS) if len(held) else data.sample(CHECK_ROWS, need_target=True)
     if len(rows) == 0:
         return None
     levels = tuple(sorted({*CALIBRATION_LEVELS, float(level)}))
@@ -257,7 +256,7 @@ def calibration_check(data: RunData, level: float) -> dict[str, Any] | None:
         data.result, data.design.X[rows], data.design.y[rows], levels=levels, seed=SEED
     )
     out["pit"].pop("values")  # one number per row: not for a report
-    out["rows_total"] = len(held_out_rows(data)) if len(held) else int(len(data.complete))
+    out["rows_total"] = int(len(held)) if len(held) else int(len(data.complete))
     out["held_out"] = bool(len(held))
     if data.record.holdout_rows and not len(held):  # why the run's own rows were not used
         out["held_out_note"] = (

@@ -15,6 +15,7 @@ import numpy as np
 
 from backends.engines import engine_module
 from backends.explain import global_importance
+from backends.explain.record import has_ranges
 from backends.graph.model import Graph, GraphError
 from backends.graph.statements import model_statements
 from backends.runtime import CancelToken
@@ -201,7 +202,7 @@ def _explanation_basis(e: dict[str, Any]) -> str:
     ranges = "so that each share comes with a range"
     if e["n_draws"] > 0:
         return f"computed for every draw from the model's posterior, {ranges}"
-    if any(a["lower"] != a["upper"] for a in e["attributions"].values()):
+    if has_ranges(e):
         return f"computed exactly from the model's Gaussian posterior, {ranges}"
     return "computed once, from a single prediction (the notes say why), so they have no range"
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from backends.explain.record import has_ranges
 from backends.runtime import CancelToken
 from workbench import __version__
 from workbench.project import Project
@@ -135,7 +136,7 @@ def person_layer(
         "row": e["row"],
         "binary": binary,
         "point": p["lower"] == p["upper"],
-        "ranges": any(a["lower"] != a["upper"] for a in e["attributions"].values()),
+        "ranges": has_ranges(e),
         "outcome_phrase": f"probability of {name}" if binary else f"predicted {name}",
         "prediction": {k: num(p[k], f"prediction.{k}", d) for k in ("mean", "lower", "upper")},
         "base": num(e["base_value"], "base_value", d),
@@ -282,8 +283,6 @@ def counterfactual_status(e: dict[str, Any], settings: ReportSettings) -> str:
     'no-actionable'."""
     if settings.decision is None:
         return "no-rule"
-    # the inputs the search may change: numbers (a category's code is not an amount)
-    names = set(e["inputs"]) - set(e.get("input_levels") or {})
-    if not any(a.feature in names and a.feature != settings.protected for a in settings.actionable):
+    if not settings.changeable(e["inputs"], e.get("input_levels") or {}):
         return "no-actionable"
     return "found" if e["counterfactuals"] else "none-found"

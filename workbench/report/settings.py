@@ -9,6 +9,7 @@ for each key.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 from typing import Any
@@ -54,6 +55,18 @@ class ReportSettings:
     actionable: tuple[Actionable, ...] = ()
     protected: str | None = None  # a column designated for the fairness section
     labels: dict[str, str] = field(default_factory=dict)  # column -> plain words
+
+    def changeable(
+        self, inputs: Iterable[str], categorical: Iterable[str] = ()
+    ) -> list[Actionable]:
+        """The actionable inputs a counterfactual search may change: inputs of the model,
+        not the protected column, and numbers (a category's code is not an amount)."""
+        inputs, categorical = set(inputs), set(categorical)
+        return [
+            a
+            for a in self.actionable
+            if a.feature in inputs and a.feature != self.protected and a.feature not in categorical
+        ]
 
     def label(self, column: str) -> str:
         """The column in the person's words (``labels``), else its name."""

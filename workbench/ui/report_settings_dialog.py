@@ -34,8 +34,8 @@ from PySide6.QtWidgets import (
 from workbench.project import Project
 from workbench.report import ReportError
 from workbench.report.settings import read_settings
+from workbench.ui.canvas import style
 
-ERROR_STYLE = "color: #c5221f;"
 # the one-line texts, then the paragraphs, each with its label in the form
 LINES = (
     ("organisation", "Organisation"),
@@ -119,7 +119,7 @@ class ReportSettingsDialog(QDialog):
 
         self.status = QLabel()
         self.status.setWordWrap(True)
-        self.status.setStyleSheet(ERROR_STYLE)
+        self.status.setStyleSheet(f"color: {style.ERROR};")
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )

@@ -77,9 +77,14 @@ def node_detail(node: Node) -> str:
 _ELLIPSE_CHORD = 0.8
 
 
+def _detail_margin(st: style.KindStyle) -> float:
+    """Room kept clear of an ellipse's outline (and of a double one's inner ring)."""
+    return 14.0 if st.double else 6.0
+
+
 def _detail_room(width: float, st: style.KindStyle) -> float:
-    """Width for the detail line inside an ellipse (less the inner ring of a double one)."""
-    return _ELLIPSE_CHORD * width - (14.0 if st.double else 6.0)
+    """Width for the detail line inside an ellipse."""
+    return _ELLIPSE_CHORD * width - _detail_margin(st)
 
 
 def _fitted_width(name: str, detail: str, st: style.KindStyle) -> float:
@@ -89,9 +94,7 @@ def _fitted_width(name: str, detail: str, st: style.KindStyle) -> float:
     name_width = QFontMetricsF(_LABEL_FONT).horizontalAdvance(name)
     detail_width = QFontMetricsF(_DETAIL_FONT).horizontalAdvance(detail)
     if st.shape == "ellipse":
-        needed = max(
-            name_width + 42.0, (detail_width + (14.0 if st.double else 6.0)) / _ELLIPSE_CHORD
-        )
+        needed = max(name_width + 42.0, (detail_width + _detail_margin(st)) / _ELLIPSE_CHORD)
     else:
         needed = max(name_width, detail_width) + 26.0
     return min(max(st.width, needed), MAX_NODE_WIDTH)

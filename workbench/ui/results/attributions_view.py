@@ -15,8 +15,13 @@ from workbench.report.analysis import level_name, project_settings
 from workbench.report.content import counterfactual_status
 from workbench.report.export import explain_row_json
 from workbench.report.gates import ADDITIVITY_TOLERANCE
+from workbench.ui.canvas import style
 from workbench.ui.results.background import LatestOnly
-from workbench.ui.results.compute import AttributionView, compute_attributions
+from workbench.ui.results.compute import (
+    AttributionView,
+    compute_attributions,
+    without_results,
+)
 
 # the report's colours (workbench/report/figures.py): blue raises, orange lowers
 RAISES, LOWERS = "#2f6db5", "#c0612b"
@@ -79,7 +84,7 @@ class AttributionsView(QWidget):
         self.shown = None
         if record is None or record.state is None or table is None:
             self._task.forget()
-            self.caption.setText("No attributions: run the model first.")
+            self.caption.setText(without_results(record, "attributions"))
             return
         self.caption.setText("Computing attributions…")
         self._task.ask(compute_attributions, record, table, record.summary.get("level", 0.9))
@@ -114,7 +119,7 @@ class AttributionsView(QWidget):
         sizes = np.abs(a.values).sum(axis=1)
         if a.additivity_error > ADDITIVITY_TOLERANCE * max(float(np.median(sizes)), 1e-12):
             notes = (
-                f'<span style="color:#c5221f"><b>These attributions do not add up to the '
+                f'<span style="color:{style.ERROR}"><b>These attributions do not add up to the '
                 f"predictions</b> (error {a.additivity_error:.2g}): do not rely on them.</span> "
                 + notes
             )

@@ -40,6 +40,16 @@ class Predictions:
     held_out: np.ndarray  # bool per shown row: left out of the fit (RunRecord.holdout_rows)
 
 
+def without_results(record: RunRecord | None, what: str) -> str:
+    """What a results tab says when it has nothing to show: no run yet, or a selected
+    run that failed or was stopped (and so holds no result)."""
+    if record is None:
+        return f"No {what}: run the model first."
+    return (
+        f"The selected run {record.status} and holds no results: select a finished run in the list."
+    )
+
+
 def compute_predictions(record: RunRecord, table: ColumnTable, level: float = 0.9) -> Predictions:
     result = record.result()
     design = design_matrix(result, table)

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from backends.runtime import ColumnTable
 from workbench.project import RunRecord
 from workbench.ui.results.background import LatestOnly
-from workbench.ui.results.compute import Predictions, compute_predictions
+from workbench.ui.results.compute import Predictions, compute_predictions, without_results
 
 BAND = (31, 95, 168, 50)
 F_BAND = (31, 95, 168, 90)
@@ -78,7 +78,7 @@ class PredictiveView(QWidget):
         self.shown = None
         if record is None or record.state is None or table is None:
             self._task.forget()
-            self.caption.setText("No predictions: run the model first.")
+            self.caption.setText(without_results(record, "predictions"))
             return
         self.caption.setText("Computing predictions…")
         self._task.ask(compute_predictions, record, table)
@@ -120,26 +120,36 @@ class PredictiveView(QWidget):
             self.bands.append(self._band(x, g["f_lower"], g["f_upper"], F_BAND))
         self.plot.plot(x, g["mean"], pen=pg.mkPen("#1f5fa8", width=2), name="mean")
         if p.y is not None:
-            for part, colour, name in (
-                (~p.held_out, "#333", "data"),
-                (p.held_out, HELD, "held out"),
-            ):
-                if part.any():
-                    self.plot.plot(
-                        p.X[part, 0],
-                        p.y[part],
-                        pen=None,
-                        symbol="o",
-                        symbolSize=4,
-                        symbolBrush=colour,
-                        symbolPen=None,
-                        name=name,
-                    )
+            self._points(p.X[:, 0], p.y, p.held_out, 4, ("#333", "data"), "held out")
         self.plot.setLabel("bottom", p.input_names[0])
         self.plot.setLabel("left", p.target)
         # the fill items report loose bounds (from the origin), so frame the band ourselves
         self.plot.setXRange(float(x[0]), float(x[-1]), padding=0.02)
         self.plot.setYRange(float(np.min(g["lower"])), float(np.max(g["upper"])), padding=0.05)
+
+    def _points(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        held: np.ndarray,
+        size: int,
+        fitted: tuple[str, str],
+        held_name: str,
+    ) -> None:
+        """A scatter of the fitted rows (colour, legend name) and, in their own colour,
+        of the rows the run held out."""
+        for part, (colour, name) in ((~held, fitted), (held, (HELD, held_name))):
+            if part.any():
+                self.plot.plot(
+                    x[part],
+                    y[part],
+                    pen=None,
+                    symbol="o",
+                    symbolSize=size,
+                    symbolBrush=colour,
+                    symbolPen=None,
+                    name=name,
+                )
 
     def _band(
         self, x: np.ndarray, lower: np.ndarray, upper: np.ndarray, colour: tuple
@@ -186,21 +196,9 @@ class PredictiveView(QWidget):
             pen=pg.mkPen(31, 95, 168, 70),
         )
         self.plot.addItem(error)
-        for part, colour, name in (
-            (~p.held_out, "#1f5fa8", "prediction"),
-            (p.held_out, HELD, "prediction, held-out row"),
-        ):
-            if part.any():
-                self.plot.plot(
-                    p.y[part],
-                    p.mean[part],
-                    pen=None,
-                    symbol="o",
-                    symbolSize=5,
-                    symbolBrush=colour,
-                    symbolPen=None,
-                    name=name,
-                )
+        self._points(
+            p.y, p.mean, p.held_out, 5, ("#1f5fa8", "prediction"), "prediction, held-out row"
+        )
         low, high = float(np.nanmin(p.y)), float(np.nanmax(p.y))
         self.plot.plot(
             [low, high], [low, high], pen=pg.mkPen("#888", width=1), name="predicted = observed"

@@ -231,7 +231,7 @@ class RunsPanel(QWidget):
 
     def _refresh_heavy_views(self) -> None:
         """Predictions and attributions take time: compute them for the visible tab only."""
-        record = self._selected if self._selected is not None and self._selected.state else None
+        record = self._selected  # a failed run too: the views say it holds no results
         dataset = self._project.dataset if self._project is not None else None
         table = dataset.column_table() if dataset is not None else None
         for view in (self.predictive, self.attributions, self.samples):
@@ -239,11 +239,6 @@ class RunsPanel(QWidget):
                 continue
             if view.record_shown is not record:
                 view.show_run(record, table)
-            if record is None and self._selected is not None:  # failed or stopped
-                view.caption.setText(
-                    f"The selected run {self._selected.status} and holds no results: "
-                    "select a finished run in the list."
-                )
 
 
 def _figures(summary: dict[str, Any]) -> dict[str, Any]:

@@ -168,10 +168,7 @@ class RunPanel(QWidget):
         self.project = project
         self._problems = model_problems(project)
         # the previous project's live plot, log and progress are not this one's
-        self._series.clear()
-        self.series_combo.clear()
-        self.curve.setData([], [])
-        self.plot.setLabel("left", "")
+        self._clear_live_plot()
         self.log.clear()
         self.progress_bar.reset()
         self.progress_bar.setFormat("%p%")
@@ -237,9 +234,7 @@ class RunPanel(QWidget):
             self._log(f"Cannot run: {exc}")
             self.reason.setText(str(exc))
             return
-        self._series.clear()
-        self.series_combo.clear()
-        self.curve.setData([], [])
+        self._clear_live_plot()
         self.progress_bar.setRange(0, 0)
         self._started_at = time.monotonic()
         held = f", {len(plan.holdout_rows)} rows held out" if plan.holdout_rows else ""
@@ -247,6 +242,12 @@ class RunPanel(QWidget):
         self.controller.start(plan)
         self.run_button.setEnabled(False)
         self.stop_button.setEnabled(True)
+
+    def _clear_live_plot(self) -> None:
+        self._series.clear()
+        self.series_combo.clear()
+        self.curve.setData([], [])
+        self.plot.setLabel("left", "")
 
     def _on_controller_progressed(self, record: Progress) -> None:
         if record.total:
