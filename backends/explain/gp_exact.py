@@ -140,6 +140,8 @@ class RBFProductShapley:
                 n, 2 ** (d - self._low), 2**self._low
             )
             self.alpha_m_hil = np.ascontiguousarray(alpha_m.transpose(1, 0, 2))  # (h, i, l)
+            # reused by every row: a fresh table of this size costs its page faults each time
+            self._weighted = np.empty_like(self.alpha_m_hil)
             unit_base = self.m_complement[:, 0]
         else:
             unit_base = np.zeros(n)
@@ -180,7 +182,7 @@ class RBFProductShapley:
         a = self._kernel_factors(xt[None, :], self.X)
         low = _subset_products(a[:, : self._low])  # (N, 2**low)
         high = _subset_products(a[:, self._low :])  # (N, 2**(D-low))
-        weighted = low[None, :, :] * self.alpha_m_hil  # (h, i, l)
+        weighted = np.multiply(low[None, :, :], self.alpha_m_hil, out=self._weighted)  # (h, i, l)
         return np.matmul(high.T[:, None, :], weighted)[:, 0, :].reshape(-1)
 
     def prior_covariance(self, xt: np.ndarray) -> np.ndarray:

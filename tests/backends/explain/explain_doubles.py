@@ -1,8 +1,9 @@
 """Result-like test doubles with known truth, implementing the result interface.
 
 They stand in for engine results so that explanations can be tested against
-closed forms: a GP with fixed ARD-RBF hyperparameters (numpy Cholesky), a Bayesian
-linear regression with a conjugate posterior, and a plain function.
+closed forms: a GP with fixed ARD-RBF hyperparameters (numpy Cholesky) and its
+Matern-5/2 twin (no closed form: a black box), a Bayesian linear regression with a
+conjugate posterior, and a plain function.
 """
 
 from __future__ import annotations
@@ -96,6 +97,23 @@ class NumpyRBFGP:
             "noise": self.noise,
             "chol": self.chol,
         }
+
+
+class NumpyMatern52GP(NumpyRBFGP):
+    """The same exact GP with an ARD Matern-5/2 kernel: not a product over features,
+    so it has no closed-form Shapley values (exact_shapley_data() is None, as the
+    GP engine's result says for such a kernel) and is explained as a black box."""
+
+    engine = "gp-matern-double"
+
+    def _kappa(self, A, B):
+        a, b = A / self.ell, B / self.ell
+        sq = np.sum(a**2, 1)[:, None] + np.sum(b**2, 1)[None, :] - 2 * a @ b.T
+        r = np.sqrt(5.0 * np.clip(sq, 0, None))
+        return (1.0 + r + r * r / 3.0) * np.exp(-r)
+
+    def exact_shapley_data(self):
+        return None
 
 
 class ConjugateLinear:

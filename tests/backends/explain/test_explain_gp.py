@@ -3,7 +3,7 @@ GP posterior covariance at every hybrid point, and the coverage of their interva
 
 import numpy as np
 import pytest
-from explain_doubles import NumpyRBFGP
+from explain_doubles import NumpyMatern52GP, NumpyRBFGP
 
 from backends.explain import exact_shapley, explain_rows
 from backends.explain.coalitions import coalition_masks, hybrid_points, shapley_from_values
@@ -96,6 +96,22 @@ def test_a_gp_without_exact_data_falls_back_to_enumeration(small_gp):
     a = explain_rows(other, X[:2], X[5:10])
     assert a.method == "exact-enumeration"
     assert np.allclose(a.values, exact_shapley(gp.posterior_mean, X[:2], X[5:10])[0], atol=1e-6)
+
+
+def test_a_matern_gp_with_many_inputs_is_sampled_within_its_reported_error():
+    """Ten inputs and a kernel without closed form: the black-box estimator on the
+    predictive mean (the GP's joint function samples are not per-draw functions)."""
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(60, 10))
+    y = np.sin(X[:, 0]) + X[:, 1] * X[:, 2] + 0.3 * X[:, 3:].sum(1)
+    gp = NumpyMatern52GP(X, y, lengthscales=np.linspace(1.0, 3.0, 10), noise=0.05)
+    background, rows = X[:10], X[40:42]
+    a = explain_rows(gp, rows, background, mc_tolerance=0.02)
+    truth = exact_shapley(gp.posterior_mean, rows, background)[0]
+    assert a.method == "sampled-kernel" and a.n_draws == 0
+    assert np.all(np.abs(a.values - truth) <= 4 * a.mc_error + 1e-9)
+    assert np.max(np.abs(a.values - truth)) > 0  # sampled, not enumerated
+    assert a.additivity_error < 1e-9
 
 
 def test_mean_only_path_equals_the_full_path(small_gp):

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, Qt
+import pytest
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 from backends.graph.validate import errors_of
 from workbench.project import load_project, save_project
@@ -192,3 +195,49 @@ def test_drop_from_the_palette_and_a_plate_that_carries_its_nodes(
     assert editor.undo_stack.undoText() == "Move"
     editor.revalidate()
     assert "y[i] ~ Normal(0, 1)  for i in rows" in editor.formulas.toPlainText()
+
+
+@pytest.mark.parametrize("zoom", [0.5, 2.0])
+def test_a_node_lands_under_the_click_anywhere_in_the_view(
+    qtbot, editor: ModelEditor, zoom: float
+) -> None:  # noqa: ANN001
+    """The scene grows around new nodes; the view must not scroll or re-centre under
+    the user's hand, so each node stays where it was clicked (viewport coordinates)."""
+    view = editor.view
+    view.zoom(zoom)
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    size = view.viewport().size()
+    placed = 0
+    for fx, fy in ((0.9, 0.9), (0.1, 0.1), (0.5, 0.5), (0.95, 0.1), (0.1, 0.95)):
+        at = QPoint(int(size.width() * fx), int(size.height() * fy))
+        QTest.mouseClick(editor.palette.buttons["stochastic"], left)
+        for kind, button, buttons in (
+            (QEvent.Type.MouseButtonPress, left, left),
+            (QEvent.Type.MouseButtonRelease, left, none),
+        ):
+            global_at = QPointF(view.viewport().mapToGlobal(at))
+            event = QMouseEvent(
+                kind, QPointF(at), global_at, button, buttons, Qt.KeyboardModifier.NoModifier
+            )
+            QApplication.sendEvent(view.viewport(), event)
+        item = editor.scene.node_items[_selected(editor)]
+        landed = view.mapFromScene(item.scenePos())
+        assert (landed - at).manhattanLength() <= 2, (at, landed)
+        placed += 1
+    assert len(editor.graph.nodes) == placed == 5
+
+
+def test_dragging_from_any_part_of_the_handle_draws_an_arrow_and_moves_nothing(
+    qtbot, editor: ModelEditor, click, drag
+) -> None:  # noqa: ANN001
+    a = _place(click, editor, "stochastic", QPointF(-100, -100))
+    b = _place(click, editor, "stochastic", QPointF(100, 100))
+    item_a, item_b = editor.scene.node_items[a], editor.scene.node_items[b]
+    for offset in (QPointF(0, 0), QPointF(5, 3), QPointF(-6, -2), QPointF(0, -6), QPointF(7, 6)):
+        start = item_a.mapToScene(item_a.handle_center() + offset)
+        drag(editor, start, QPointF(300, -200))  # into empty space: no arrow
+        assert not editor.graph.edges
+    drag(editor, item_a.mapToScene(item_a.handle_center()), item_b.scenePos())
+    assert [(e.source, e.target) for e in editor.graph.edges.values()] == [(a, b)]
+    assert editor.graph.nodes[a].position == (-100.0, -100.0)
+    assert editor.graph.nodes[b].position == (100.0, 100.0)

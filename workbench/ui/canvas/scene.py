@@ -67,11 +67,27 @@ class GraphScene(QGraphicsScene):
         self.grow()
 
     def grow(self) -> None:
-        """Keep some empty room around the drawing to drop new nodes into."""
-        bounds = self.itemsBoundingRect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
-        self.setSceneRect(
-            bounds.united(self.sceneRect()) if self.items() else QRectF(-400, -300, 800, 600)
+        """Keep some empty room around the drawing to drop new nodes into.
+
+        The scene never shrinks below what a view shows, and each view keeps the same
+        scene point at its centre: otherwise a view re-centres a scene smaller than
+        itself, or keeps its scroll offsets while the scene grows up or left, and the
+        node just placed jumps away from the pointer."""
+        room = (
+            self.itemsBoundingRect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
+            if self.items()
+            else QRectF(-400, -300, 800, 600)
         )
+        views = [(view, view.mapToScene(view.viewport().rect().center())) for view in self.views()]
+        for view, _ in views:
+            room = room.united(view.mapToScene(view.viewport().rect()).boundingRect())
+        if self.items():
+            room = room.united(self.sceneRect())
+        if room == self.sceneRect():
+            return
+        self.setSceneRect(room)
+        for view, centre in views:
+            view.centerOn(centre)
 
     def _on_graph_event(self, event: GraphEvent) -> None:
         kind, eid = event.type, event.id
