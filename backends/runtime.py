@@ -37,6 +37,9 @@ class ColumnTable:
     # which table this is (a project's: its file's SHA-256 and row count), so that row
     # numbers kept from a run can be checked against it; "" for a part of a table
     fingerprint: str = ""
+    # for a part of a table (take), each row's index in the whole one: messages name
+    # rows as the user's table numbers them, not as the part does
+    source_rows: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def n_rows(self) -> int:
@@ -50,7 +53,17 @@ class ColumnTable:
 
     def take(self, rows: np.ndarray) -> ColumnTable:
         """The table of these rows only (indices from 0), in their order."""
-        return ColumnTable({k: v[rows] for k, v in self.columns.items()}, self.types)
+        rows = np.asarray(rows, dtype=np.int64)
+        source = rows if self.source_rows is None else self.source_rows[rows]
+        return ColumnTable(
+            {k: v[rows] for k, v in self.columns.items()}, self.types, source_rows=source
+        )
+
+    def row_numbers(self, rows: np.ndarray) -> np.ndarray:
+        """The numbers (from 1, as a spreadsheet shows them) that rows of this table
+        (indices from 0) have in the user's whole table."""
+        rows = np.asarray(rows, dtype=np.int64)
+        return (rows if self.source_rows is None else self.source_rows[rows]) + 1
 
     def is_text(self, name: str) -> bool:
         return self.types.get(name) in ("categorical", "text")

@@ -211,7 +211,7 @@ def _level_index(code: ColumnCode, values: np.ndarray) -> np.ndarray:
     if np.any(index < 0):
         row = int(np.flatnonzero(index < 0)[0])
         raise EngineError(
-            f"column {code.name!r}, row {row}: {values[row]!r} is not one of "
+            f"column {code.name!r}, row {row + 1}: {values[row]!r} is not one of "
             f"the levels seen in training ({', '.join(code.levels)})"
         )
     return index

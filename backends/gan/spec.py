@@ -285,7 +285,7 @@ def _check_columns(names: list[str], table: ColumnTable, field: str, bad) -> Non
         if missing.size:
             bad(
                 f"column {name!r} has {missing.size} missing values (first at row "
-                f"{int(missing[0])}); drop or fill them before training",
+                f"{int(table.row_numbers(missing[:1])[0])}); drop or fill them before training",
                 field,
             )
             continue

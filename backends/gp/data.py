@@ -45,9 +45,9 @@ class TrainingData:
         return (self.y - self.y_mean) / self.y_scale
 
 
-def _rows(mask: np.ndarray) -> str:
+def _rows(table: ColumnTable, mask: np.ndarray) -> str:
     """Row numbers (1-based, as a spreadsheet shows them) of the first few flagged rows."""
-    idx = np.flatnonzero(mask) + 1
+    idx = table.row_numbers(np.flatnonzero(mask))
     shown = ", ".join(str(i) for i in idx[:5])
     return (
         f"row {shown}"
@@ -106,17 +106,14 @@ def training_data(spec: GPSpec, table: ColumnTable) -> TrainingData:
         bad = keep & ~np.isfinite(X[:, j])
         if bad.any():
             raise EngineError(
-                f"input column {name!r} is missing (or not finite) in {_rows(bad)}; "
+                f"input column {name!r} is missing (or not finite) in {_rows(table, bad)}; "
                 "fill those values or filter the rows out"
             )
+    _check_target_rows(spec, table, y, keep)
     X, y = X[keep], y[keep]
     if len(y) < MIN_ROWS:
         raise EngineError(
             f"the GP needs at least {MIN_ROWS} rows with a value of {spec.target!r}; found {len(y)}"
-        )
-    if not np.isfinite(y).all():
-        raise EngineError(
-            f"target column {spec.target!r} holds infinite values in {_rows(~np.isfinite(y))}"
         )
     return standardised(spec, X, y, positive, warnings)
 
@@ -125,7 +122,7 @@ def standardised(
     spec: GPSpec, X: np.ndarray, y: np.ndarray, positive: str | None, warnings: list[str]
 ) -> TrainingData:
     """Checked training arrays with their standardisation computed from these rows."""
-    _check_target_values(spec, y)
+    _check_target_spread(spec, y)
     x_mean, x_scale = X.mean(axis=0), X.std(axis=0)
     for j, name in enumerate(spec.inputs):
         if x_scale[j] == 0:
@@ -156,27 +153,38 @@ def split(
     return kept, data.X[test], data.y[test]
 
 
-def _check_target_values(spec: GPSpec, y: np.ndarray) -> None:
+def _check_target_rows(spec: GPSpec, table: ColumnTable, y: np.ndarray, used: np.ndarray) -> None:
+    """Refuse target values the likelihood cannot take, naming the table's rows;
+    ``used`` marks the rows that enter the fit (y present)."""
+    name = spec.target
+    if np.any(used & np.isinf(y)):
+        raise EngineError(
+            f"target column {name!r} holds infinite values in {_rows(table, used & np.isinf(y))}"
+        )
+    if spec.likelihood == "bernoulli":
+        bad = used & (y != 0) & (y != 1)
+        if bad.any():
+            raise EngineError(
+                f"a Bernoulli target must be 0 or 1; column {name!r} is not in {_rows(table, bad)}"
+            )
+    if spec.likelihood == "poisson":
+        bad = used & ((y < 0) | (y != np.round(y)))
+        if bad.any():
+            raise EngineError(
+                f"a Poisson target must be a count (0, 1, 2, ...); column {name!r} "
+                f"is not in {_rows(table, bad)}"
+            )
+
+
+def _check_target_spread(spec: GPSpec, y: np.ndarray) -> None:
+    """Refuse a target that leaves nothing to learn in these rows."""
     name = spec.target
     if spec.likelihood == "gaussian" and y.std() == 0:
         raise EngineError(
             f"target column {name!r} is constant (every row is {y[0]:g}); "
             "there is nothing for a GP to learn"
         )
-    if spec.likelihood == "bernoulli":
-        bad = (y != 0) & (y != 1)
-        if bad.any():
-            raise EngineError(
-                f"a Bernoulli target must be 0 or 1; column {name!r} is not in {_rows(bad)}"
-            )
-        if y.min() == y.max():
-            raise EngineError(
-                f"target column {name!r} has only one class ({y[0]:g}); classification needs both"
-            )
-    if spec.likelihood == "poisson":
-        bad = (y < 0) | (y != np.round(y))
-        if bad.any():
-            raise EngineError(
-                f"a Poisson target must be a count (0, 1, 2, ...); column {name!r} "
-                f"is not in {_rows(bad)}"
-            )
+    if spec.likelihood == "bernoulli" and y.min() == y.max():
+        raise EngineError(
+            f"target column {name!r} has only one class ({y[0]:g}); classification needs both"
+        )

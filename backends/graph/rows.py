@@ -108,7 +108,7 @@ def matrix_rows(
         )
     if np.isnan(X).any():
         row = int(np.argwhere(np.isnan(X))[0][0])
-        raise EngineError(f"X has a missing value in row {row}")
+        raise EngineError(f"X has a missing value in row {row + 1}")
     grouping = set(grouping)
     batch = RowBatch(X.shape[0])
     for j, name in enumerate(names):

@@ -31,3 +31,15 @@ def test_a_flag_is_drawn_as_shares_and_a_measurement_as_a_histogram(qtbot) -> No
     assert [label for _, label in ticks] == ["0", "1"]
     assert not any(isinstance(i, pg.BarGraphItem) for i in plots["earn"].items)
     assert "AUC 0.55" in view.caption.text()
+
+
+def test_a_failed_gan_run_says_it_holds_no_samples(qtbot) -> None:  # noqa: ANN001
+    from workbench.project import RunRecord
+
+    view = SamplesView()
+    qtbot.addWidget(view)
+    failed = RunRecord("gan", {}, 0, "cpu", "t0", "t1", status="failed", message="no")
+    view.show_run(failed, None)
+    assert "The selected run failed and holds no results" in view.caption.text()
+    view.show_run(RunRecord("mcmc", {}, 0, "cpu", "t0", "t1"), None)
+    assert view.caption.text() == "Generated samples are shown for GAN runs."

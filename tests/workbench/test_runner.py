@@ -50,6 +50,9 @@ def test_a_held_out_share_splits_the_rows_and_names_their_table() -> None:
     kept = np.setdiff1d(np.arange(434), plan.holdout_rows)
     np.testing.assert_array_equal(plan.table["mom_iq"], table["mom_iq"][kept])
     assert prepare_run(kidiq, holdout=0.25, seed=3).holdout_rows == plan.holdout_rows
+    # the fitted part still numbers its rows as the user's table does (messages)
+    np.testing.assert_array_equal(plan.table.row_numbers(np.arange(3)), kept[:3] + 1)
+    np.testing.assert_array_equal(plan.table.take([2, 0]).row_numbers([0, 1]), kept[[2, 0]] + 1)
     assert prepare_run(kidiq).holdout_rows == () and prepare_run(kidiq).holdout_table == ""
     for bad in (float("nan"), 1.0, -0.1):
         with pytest.raises(EngineError, match="between 0 and 1"):

@@ -76,9 +76,9 @@ def test_nan_and_single_value_columns_are_named_with_the_row():
         {**table.types, "same": "numeric"},
     )
     problems = _problems(bad, columns=["size", "same", "colour"])
-    assert any("column 'size' has 1 missing values (first at row 7)" in p for p in problems)
+    assert any("column 'size' has 1 missing values (first at row 8)" in p for p in problems)
     assert any("column 'same' has only one value" in p for p in problems)
-    with pytest.raises(EngineError, match="first at row 7"):
+    with pytest.raises(EngineError, match="first at row 8"):
         engine.run(generator_graph(bad, columns=["size"]), bad, FAST, device="cpu")
 
 
@@ -91,7 +91,7 @@ def test_missing_category_and_text_columns_are_refused():
         {**table.types, "note": "text"},
     )
     problems = _problems(bad, columns=["colour", "note"])
-    assert any("'colour' has 1 missing values (first at row 3)" in p for p in problems)
+    assert any("'colour' has 1 missing values (first at row 4)" in p for p in problems)
     assert any("column 'note' is text" in p for p in problems)
 
 

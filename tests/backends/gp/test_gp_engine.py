@@ -127,6 +127,23 @@ def test_rows_without_a_target_are_left_out_with_a_warning():
     assert s["n_train"] == 75 and any("5 rows" in w for w in s["warnings"])
 
 
+def test_messages_name_the_rows_of_the_users_table():
+    """Rows left out (no target) or held out (a part of the table) do not shift the
+    row numbers a message gives: they are the user's table's, from 1."""
+    table = _table()
+    columns = {k: v.copy() for k, v in table.columns.items()}
+    columns["y"][:5] = np.nan  # left out of the fit
+    columns["y"][40] = np.inf
+    graph = graph_for(table, "y", ["x1", "x2"])
+    with pytest.raises(EngineError, match=r"infinite values in row 41\b"):
+        engine.run(graph, table_of(columns), {"steps": 2}, device="cpu")
+    columns["y"][40] = 1.0
+    columns["x2"][60] = np.nan
+    part = table_of(columns).take(np.arange(30, 80))  # as a hold-out split hands it over
+    with pytest.raises(EngineError, match=r"'x2' is missing \(or not finite\) in row 61\b"):
+        engine.run(graph, part, {"steps": 2}, device="cpu")
+
+
 def test_graph_problems_name_the_node_and_field():
     table = _table()
     graph = graph_for(

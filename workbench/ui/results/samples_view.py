@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 from backends.runtime import ColumnTable
 from workbench.project import RunRecord
 from workbench.ui.results.background import LatestOnly
+from workbench.ui.results.compute import without_results
 
 SAMPLE_ROWS = 5000
 PATH_STEPS = 21
@@ -97,7 +98,10 @@ class SamplesView(QWidget):
         self.shown = None
         if record is None or record.engine != "gan" or record.state is None or table is None:
             self._task.forget()
-            self.caption.setText("Generated samples are shown for GAN runs.")
+            if record is not None and record.engine == "gan" and record.state is None:
+                self.caption.setText(without_results(record, "samples"))
+            else:
+                self.caption.setText("Generated samples are shown for GAN runs.")
             return
         self.caption.setText("Drawing samples…")
         self._task.ask(compute_samples, record, table)
