@@ -534,7 +534,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     for feature, a in ranked:
         bounds = f"  ({a['lower']:+.4g} to {a['upper']:+.4g})" if bounded else ""
         sampling = f"  ± {a['mc_error']:.2g} sampling error" if a.get("mc_error") else ""
-        print(f"  {feature:<24} {a['value']:+.4g}{bounds}{sampling}")
+        print(f"  {feature:<24} {a['value']:<+10.4g}{bounds}{sampling}")
     for option in record.get("counterfactuals") or []:
         changes = ", ".join(
             f"{k} from {v['from']:.4g} to {v['to']:.4g}" for k, v in option["changes"].items()

@@ -454,10 +454,11 @@ def _explain_shap(
             f"row's widest interval, above the {100 * tolerance:.2g}% asked for"
         )
     if est_method == "sampled":
+        whose, largest = ("each draw's", "that draw's") if bayesian else ("the", "the row's")
         notes.append(
-            "sampled coalitions: each draw's attributions carry a Monte Carlo standard error "
+            f"sampled coalitions: {whose} attributions carry a Monte Carlo standard error "
             + (
-                f"of at most {mc_tolerance:.1%} of that draw's largest attribution"
+                f"of at most {mc_tolerance:.1%} of {largest} largest attribution"
                 if mc_converged
                 else f"above the {mc_tolerance:.1%} tolerance (evaluation budget reached)"
             )

@@ -109,6 +109,7 @@ def test_a_matern_gp_with_many_inputs_is_sampled_within_its_reported_error():
     a = explain_rows(gp, rows, background, mc_tolerance=0.02)
     truth = exact_shapley(gp.posterior_mean, rows, background)[0]
     assert a.method == "sampled-kernel" and a.n_draws == 0
+    assert any(n.startswith("sampled coalitions: the attributions carry") for n in a.notes)
     assert np.all(np.abs(a.values - truth) <= 4 * a.mc_error + 1e-9)
     assert np.max(np.abs(a.values - truth)) > 0  # sampled, not enumerated
     assert a.additivity_error < 1e-9
