@@ -173,18 +173,28 @@ def _diagnostics(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 def _explanation_facts(e: dict[str, Any]) -> list[tuple[str, str]]:
-    return [
+    """The explanation's method and error figures; those about posterior draws only
+    where there were draws (a single prediction has none to count)."""
+    draws = bool(e["n_draws"])
+    facts = [
         ("Method", e["method"]),
         ("Scale on which the factors add up", e["scale"]),
         ("Average prediction (base value)", tech(e["base_value"])),
         ("Explained value for this row", tech(e["explained_value"])),
         ("Additivity error (this row)", tech(e["additivity_error"])),
-        ("Largest additivity error over all draws", tech(e["additivity_error_all_draws"])),
-        ("Largest sampling error of a factor", tech(e["mc_error"])),
-        ("Largest error from the finite number of draws", tech(e["draws_error"])),
-        ("Posterior draws used", tech(e["n_draws"])),
-        ("Intervals settled (tolerance met)", tech(e["converged"])),
-    ] + [("Note", n) for n in e["notes"]]
+    ]
+    if draws:
+        facts.append(
+            ("Largest additivity error over all draws", tech(e["additivity_error_all_draws"]))
+        )
+    facts.append(("Largest sampling error of a factor", tech(e["mc_error"])))
+    if draws:
+        facts += [
+            ("Largest error from the finite number of draws", tech(e["draws_error"])),
+            ("Posterior draws used", tech(e["n_draws"])),
+        ]
+    label = "Intervals settled (tolerance met)" if draws else "Tolerance met"
+    return facts + [(label, tech(e["converged"]))] + [("Note", n) for n in e["notes"]]
 
 
 def _settings_shown(record: Any) -> list[tuple[str, str]]:

@@ -67,16 +67,21 @@ def _text(
 
 # --------------------------------------------------------------- the model
 def _node_size(node: dict[str, Any]) -> tuple[float, float]:
+    """Wide enough for the name (13 px bold) and the detail line (10.5 px) below it."""
     _, _, _, width, height = NODE_LOOK.get(node["kind"], NODE_LOOK["stochastic"])
-    return min(max(width, 7.2 * len(node["name"]) + 28), MAX_NODE_WIDTH), height
+    text = max(7.2 * len(node["name"]) + 28, 6.0 * len(_node_detail(node)) + 24)
+    return min(max(width, text), MAX_NODE_WIDTH), height
 
 
 def _node_detail(node: dict[str, Any]) -> str:
+    """The line under a node's name, cut (with an ellipsis) to fit MAX_NODE_WIDTH."""
     if node["kind"] in ("data", "observed") and node.get("columns"):
-        return ", ".join(node["columns"])[:24]
-    if node["kind"] == "constant":
-        return str(node.get("value", ""))[:24]
-    return str(node.get("distribution") or "")[:24]
+        detail = ", ".join(node["columns"])
+    elif node["kind"] == "constant":
+        detail = str(node.get("value", ""))
+    else:
+        detail = str(node.get("distribution") or "")
+    return _short(detail, 24)
 
 
 def _boundary(

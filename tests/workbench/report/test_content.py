@@ -236,3 +236,40 @@ def test_categorical_actionable_inputs_alone_mean_nothing_was_searched() -> None
     settings = read_settings({"decision": {"threshold": 5}, "actionable": ["school"]}, ["school"])
     record = {"inputs": {"school": 1.0}, "input_levels": {"school": "B"}, "counterfactuals": []}
     assert counterfactual_status(record, settings) == "no-actionable"  # not "none found"
+
+
+def test_the_annex_counts_draws_only_for_an_explanation_that_has_them() -> None:
+    from workbench.report.annex import _explanation_facts
+
+    record = {
+        "method": "sampled-kernel",
+        "scale": "response",
+        "base_value": 0.1,
+        "explained_value": 2.3,
+        "additivity_error": 1e-11,
+        "additivity_error_all_draws": 1e-11,
+        "mc_error": 0.002,
+        "draws_error": 0.0,
+        "n_draws": 0,
+        "converged": True,
+        "notes": [],
+    }
+    single = dict(_explanation_facts(record))
+    assert "Posterior draws used" not in single and "Tolerance met" in single
+    assert not any("draws" in label for label in single)
+    with_draws = dict(_explanation_facts({**record, "n_draws": 64}))
+    assert with_draws["Posterior draws used"] == "64"
+    assert "Intervals settled (tolerance met)" in with_draws
+
+
+def test_a_node_in_the_model_picture_is_wide_enough_for_its_detail_line() -> None:
+    from workbench.report.figures import MAX_NODE_WIDTH, _node_detail, _node_size
+
+    columns = [f"x{j}" for j in range(10)]
+    node = {"id": "a", "name": "X", "kind": "data", "columns": columns}
+    detail = _node_detail(node)
+    assert detail.startswith("x0, x1, x2") and detail.endswith("\u2026") and len(detail) <= 24
+    width, _ = _node_size(node)
+    assert 6.0 * len(detail) + 24 <= width <= MAX_NODE_WIDTH
+    short = {"id": "b", "name": "y", "kind": "observed", "columns": ["y"]}
+    assert _node_detail(short) == "y" and _node_size(short)[0] == 104.0
