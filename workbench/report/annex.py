@@ -100,6 +100,8 @@ def build_annex(
         "importance": {
             "rows": len(rows),
             "method": attributions.method,
+            # a model explained through one prediction per row has no ranges to give
+            "ranges": any(i["lower"] != i["upper"] for i in importance),
             "table": [
                 {
                     "feature": i["feature"],

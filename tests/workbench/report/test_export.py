@@ -36,6 +36,8 @@ def test_html_references_nothing_outside_itself(project, tmp_path: Path) -> None
     for svg in svgs:  # each figure is well-formed SVG
         ET.fromstring(svg.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1))
     assert "@media print" in html
+    # a Bayesian model's average effects come with their ranges
+    assert '<th class="r">from</th>' in html and "with its 90% range" in html
 
 
 def pdf_text(path: Path) -> str | None:
