@@ -41,6 +41,7 @@ from workbench.ui.data.import_dialog import ImportDialog
 from workbench.ui.data.table_model import DataFrameModel
 from workbench.ui.report_dialog import ReportDialog
 from workbench.ui.report_settings_dialog import ReportSettingsDialog
+from workbench.ui.results import background
 from workbench.ui.results.runs_panel import RunsPanel
 from workbench.ui.run.run_panel import RunPanel
 
@@ -334,6 +335,7 @@ class MainWindow(QMainWindow):
             self.show_error("Still stopping", "The run is still stopping; try again in a moment.")
             event.ignore()
             return
+        background.cancel_all()  # the results tabs' computations: nobody will read them
         event.accept()
 
     def ask_stop_run(self) -> bool:

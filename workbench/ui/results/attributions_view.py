@@ -87,7 +87,8 @@ class AttributionsView(QWidget):
             self.caption.setText(without_results(record, "attributions"))
             return
         self.caption.setText("Computing attributions…")
-        self._task.ask(compute_attributions, record, table, record.summary.get("level", 0.9))
+        level = record.summary.get("level", 0.9)
+        self._task.ask(compute_attributions, record, table, level, cancellable=True)
 
     def _on_task_failed(self, message: str) -> None:
         self.caption.setText(f"Attributions are not available for this run: {message}")

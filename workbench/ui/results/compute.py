@@ -14,7 +14,7 @@ import numpy as np
 
 from backends.design import design_matrix
 from backends.explain import global_importance, pit_values
-from backends.runtime import ColumnTable, EngineError
+from backends.runtime import CancelToken, ColumnTable, EngineError
 from workbench.project import RunRecord
 from workbench.report import analysis
 from workbench.report.analysis import level_name
@@ -117,15 +117,16 @@ class AttributionView:
 
 
 def compute_attributions(
-    record: RunRecord, table: ColumnTable, level: float = 0.9
+    record: RunRecord, table: ColumnTable, level: float = 0.9, cancel: CancelToken | None = None
 ) -> AttributionView:
     """Attributions with intervals for the report's sample of rows, with its background
-    and seed: the tab shows the same global importance as the report's annex."""
+    and seed: the tab shows the same global importance as the report's annex.
+    ``cancel`` stops the computation between rows (RunCancelled)."""
     result = record.result()
     design = design_matrix(result, table)
     complete = np.flatnonzero(design.complete)
     if len(complete) == 0:
         raise EngineError("no row of the table has every input of the model")
     data = analysis.RunData(record, result, design, complete, table)
-    rows, attributions = analysis.explain_sample(data, level)
+    rows, attributions = analysis.explain_sample(data, level, cancel)
     return AttributionView(rows, attributions, global_importance(attributions), design.levels)
