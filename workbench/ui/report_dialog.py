@@ -1,7 +1,7 @@
 """The Export Report dialog: choose a row (or the whole model), a level and a few
 options, read the report as it will be sent, and export it as HTML or PDF.
 
-The report's numbers are computed on a worker thread (superqt's create_worker),
+The report's numbers are computed on a worker thread (results.background.LatestOnly),
 so the window never waits on an explanation; an answer for choices the analyst
 has since changed is dropped. Exports are recorded in the project (the audit
 trail) and listed at the bottom of the dialog.
@@ -30,13 +30,13 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from superqt.utils import create_worker
 
 from backends.runtime import EngineError
 from workbench.project import Project, ProjectEvent, ReportRecord
 from workbench.report import ReportError, ReportOptions, build_content, write_report
 from workbench.report.pdf import qt_document
 from workbench.ui.report_settings_dialog import ReportSettingsDialog
+from workbench.ui.results.background import LatestOnly
 
 LEVELS = (0.5, 0.8, 0.9, 0.95)
 REFRESH_DELAY_MS = 300  # wait for the analyst to stop typing a row number
@@ -54,8 +54,9 @@ class ReportDialog(QDialog):
         self.resize(1100, 780)
         self._project = project
         self._content: dict[str, Any] | None = None
-        self._generation = 0
-        self._workers: set[Any] = set()
+        self._task = LatestOnly(self)
+        self._task.answered.connect(self._on_worker_returned)
+        self._task.errored.connect(self._on_worker_errored)
         self._document = None  # keeps the preview's QTextDocument alive
 
         self.kind = QComboBox()
@@ -167,14 +168,13 @@ class ReportDialog(QDialog):
 
     @property
     def busy(self) -> bool:
-        return bool(self._workers)
+        return self._task.busy
 
     # ------------------------------------------------------------- preview
     def refresh(self) -> None:
         """Recompute the report for the current choices on a worker thread."""
         self._timer.stop()
-        self._generation += 1
-        generation = self._generation
+        self._task.forget()  # the computation for the previous choices stops
         self._content = None
         self._set_exportable(False)
         if self.run.count() == 0:
@@ -183,25 +183,17 @@ class ReportDialog(QDialog):
         self.status.setStyleSheet("")
         self.status.setText("Computing the explanation…")
         kind = self.kind.currentData()
-        worker = create_worker(
+        self._task.ask(
             build_content,
             self._project,
             kind=kind,
             row=self.row.value() if kind == "decision" else None,
             run_id=self.run.currentData(),
             options=self.options(),
-            _start_thread=False,
-            _ignore_errors=True,
+            cancellable=True,
         )
-        worker.returned.connect(lambda content: self._on_worker_returned(generation, content))
-        worker.errored.connect(lambda exc: self._on_worker_errored(generation, exc))
-        worker.finished.connect(lambda: self._workers.discard(worker))
-        self._workers.add(worker)  # kept alive until it is done
-        worker.start()
 
-    def _on_worker_returned(self, generation: int, content: dict[str, Any]) -> None:
-        if generation != self._generation:
-            return
+    def _on_worker_returned(self, content: dict[str, Any]) -> None:
         self._content = content
         self._document = qt_document(content)
         self.preview.setDocument(self._document)
@@ -210,9 +202,7 @@ class ReportDialog(QDialog):
         self._set_exportable(True)
         self.preview_ready.emit(content)
 
-    def _on_worker_errored(self, generation: int, exc: BaseException) -> None:
-        if generation != self._generation:
-            return
+    def _on_worker_errored(self, exc: BaseException) -> None:
         if not isinstance(exc, ReportError | EngineError):
             self._show_failure(f"internal error ({type(exc).__name__}: {exc})")
             raise exc  # a defect of ours: let the application's handler report it too
@@ -291,7 +281,7 @@ class ReportDialog(QDialog):
             )
 
     def done(self, result: int) -> None:
-        """Closing drops pending answers; a running computation finishes on its own."""
-        self._generation += 1
+        """Closing drops pending answers and stops the computation that owes one."""
+        self._task.forget()
         self._timer.stop()
         super().done(result)

@@ -32,7 +32,8 @@ def cancel_all() -> None:
 
 class LatestOnly(QObject):
     answered = Signal(object)
-    failed = Signal(str)
+    failed = Signal(str)  # the error's message
+    errored = Signal(object)  # the error itself, for callers that tell kinds apart
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -40,15 +41,18 @@ class LatestOnly(QObject):
         self._token = CancelToken()
         self._workers: set[Any] = set()
 
-    def ask(self, function: Callable[..., Any], *args: Any, cancellable: bool = False) -> None:
-        """Run ``function(*args)`` (with ``cancel=`` a token when ``cancellable``)."""
+    def ask(
+        self, function: Callable[..., Any], *args: Any, cancellable: bool = False, **kwargs: Any
+    ) -> None:
+        """Run ``function(*args, **kwargs)`` (with ``cancel=`` a token when ``cancellable``)."""
         self.forget()
         generation = self._generation
         self._token = token = CancelToken()
-        extra = {"cancel": token} if cancellable else {}
+        if cancellable:
+            kwargs["cancel"] = token
         # errors are ours to report (failed); superqt would also re-raise them in the
         # event loop, where they end up as tracebacks on the console
-        worker = create_worker(function, *args, _start_thread=False, _ignore_errors=True, **extra)
+        worker = create_worker(function, *args, _start_thread=False, _ignore_errors=True, **kwargs)
         worker.returned.connect(lambda value: self._deliver(generation, value))
         worker.errored.connect(lambda exc: self._fail(generation, exc))
         worker.finished.connect(lambda: self._done(worker))
@@ -76,3 +80,4 @@ class LatestOnly(QObject):
     def _fail(self, generation: int, exc: BaseException) -> None:
         if shiboken6.isValid(self) and generation == self._generation:
             self.failed.emit(str(exc))
+            self.errored.emit(exc)
