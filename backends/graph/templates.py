@@ -53,6 +53,20 @@ def _numeric(table: ColumnTable, column: str | None, role: str) -> np.ndarray:
     return values
 
 
+def _require(table: ColumnTable, column: str, ok: np.ndarray, need: str) -> None:
+    """Refuse a target some of whose values (``ok`` False, missing ones aside) are not
+    ``need``, naming the first rows as the table numbers them."""
+    values = np.asarray(table[column], dtype=float)
+    bad = np.flatnonzero(~np.isnan(values) & ~ok)
+    if bad.size:
+        first = bad[:3]
+        numbers = table.row_numbers(first)
+        shown = ", ".join(f"{n} ({values[i]:g})" for i, n in zip(first, numbers, strict=True))
+        more = f" and {bad.size - 3} more" if bad.size > 3 else ""
+        rows = f"row {shown} does" if bad.size == 1 else f"rows {shown}{more} do"
+        raise EngineError(f"the target {column!r} must hold {need}: {rows} not")
+
+
 def _check_inputs(table: ColumnTable, inputs: list[str], target: str, need: bool) -> None:
     if need and not inputs:
         raise EngineError("this template needs at least one input column")
@@ -197,9 +211,9 @@ def logistic_regression(
     table: ColumnTable, target: str | None, inputs: list[str], group: str | None
 ) -> Graph:
     """y ~ Bernoulli(logit = alpha + X·beta) for a 0/1 target."""
-    y = _numeric(table, target, "target")
-    if not np.all((y == 0) | (y == 1)):
-        raise EngineError(f"the target {target!r} must hold only 0 and 1 for logistic regression")
+    _numeric(table, target, "target")
+    y = np.asarray(table[target], dtype=float)
+    _require(table, target, (y == 0) | (y == 1), "only 0 and 1 for logistic regression")
     _check_inputs(table, inputs, target, need=True)
     b = Builder()
     alpha = b.add(
@@ -235,9 +249,9 @@ def poisson_regression(
     table: ColumnTable, target: str | None, inputs: list[str], group: str | None
 ) -> Graph:
     """y ~ Poisson(exp(alpha + X·beta)) for a count target."""
-    y = _numeric(table, target, "target")
-    if not np.all((y >= 0) & (np.floor(y) == y)):
-        raise EngineError(f"the target {target!r} must hold counts (whole numbers >= 0)")
+    _numeric(table, target, "target")
+    y = np.asarray(table[target], dtype=float)
+    _require(table, target, (y >= 0) & (np.floor(y) == y), "counts (whole numbers >= 0)")
     _check_inputs(table, inputs, target, need=True)
     b = Builder()
     alpha = b.add(

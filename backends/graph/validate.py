@@ -194,7 +194,7 @@ def _observed_support(node: Node, table: ColumnTable) -> list[Problem]:
     if fam is None or table.types.get(column) in NON_NUMERIC:
         return []
     y = np.asarray(table[column], dtype=float)
-    y = y[~np.isnan(y)]
+    present = ~np.isnan(y)  # missing values are left out of the fit, not refused
     checks = {
         "positive": (y > 0, "positive"),
         "unit": ((y >= 0) & (y <= 1), "between 0 and 1"),
@@ -205,12 +205,14 @@ def _observed_support(node: Node, table: ColumnTable) -> list[Problem]:
     if fam.support not in checks:
         return []
     ok, words = checks[fam.support]
-    if ok.all():
+    bad = np.flatnonzero(present & ~ok)
+    if not bad.size:
         return []
-    bad = y[~ok][0]
+    more = f" (and {bad.size - 1} more rows)" if bad.size > 1 else ""
     return [
         Problem(
-            f"{fam.name} needs values that are {words}; column {column!r} holds {bad:g}",
+            f"{fam.name} needs values that are {words}; column {column!r} holds "
+            f"{y[bad[0]]:g} in row {table.row_numbers(bad[:1])[0]}{more}",
             node.id,
             "columns",
         )

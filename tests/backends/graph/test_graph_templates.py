@@ -105,3 +105,19 @@ def test_an_empty_parameter_keeps_its_place_in_the_formula():
     score = next(n for n in graph.nodes.values() if n.name == "score")
     score.params["mu"] = ""
     assert any(line.startswith("score[i] ~ Normal(?, sigma)") for line in formulas(graph))
+
+
+def test_a_target_the_likelihood_cannot_take_is_refused_with_its_rows():
+    visits = TABLE["visits"].copy()
+    visits[[4, 9]] = [2.5, -1.0]
+    visits[0] = np.nan  # missing values are left out of the fit, not refused
+    table = ColumnTable({**TABLE.columns, "visits": visits}, TABLE.types)
+    with pytest.raises(
+        EngineError, match=r"counts \(whole numbers >= 0\): rows 5 \(2\.5\), 10 \(-1\) do not"
+    ):
+        build_template("poisson-regression", table, "visits", ["hours"], None)
+    part = table.take(np.arange(3, 60))  # numbered as the whole table numbers them
+    with pytest.raises(EngineError, match=r"rows 5 \(2\.5\), 10 \(-1\) do not"):
+        build_template("poisson-regression", part, "visits", ["hours"], None)
+    with pytest.raises(EngineError, match=r"only 0 and 1 .*: rows 1 \(.*\) and 57 more do not"):
+        build_template("logistic-regression", table, "score", ["hours"], None)

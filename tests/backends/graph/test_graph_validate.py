@@ -107,7 +107,10 @@ def test_observed_values_outside_the_support():
         params={"rate": "sigma"},
         columns=["ratio"],
     )
-    assert "whole numbers" in _find(validate(graph, TABLE), graph, "y", "columns").message
+    message = _find(validate(graph, TABLE), graph, "y", "columns").message
+    ratio = np.asarray(TABLE["ratio"], dtype=float)
+    first = int(np.flatnonzero((ratio < 0) | (np.floor(ratio) != ratio))[0])
+    assert "whole numbers" in message and f"{ratio[first]:g} in row {first + 1}" in message
 
 
 def test_mismatched_lengths():
