@@ -2,8 +2,10 @@
 
 Every result names its inputs (``input_names``) and its target; numeric columns
 enter X as they are, and a categorical or grouping column enters as the index of
-its level — in the result's own level list when it saved one (MCMC group
-indices, ``summary()["levels"]``), else in the table's sorted level order.
+its level in the result's own level list (MCMC group indices, a GAN's categories:
+``summary()["levels"]``). A text column where the result saved no levels held
+numbers at fitting time: its values are read as numbers, and one that is not a
+number is refused with its row.
 """
 
 from __future__ import annotations
@@ -41,8 +43,13 @@ def design_matrix(result: Any, table: ColumnTable) -> Design:
     for name in names:
         if name not in table:
             raise EngineError(f"the table has no column {name!r}, an input of this result")
-        if name in saved_levels or table.is_text(name):
-            levels[name] = [str(v) for v in saved_levels.get(name) or table.levels(name)]
+        if name in saved_levels:
+            levels[name] = [str(v) for v in saved_levels[name]]
+        elif table.is_text(name):
+            # every engine saves the levels of its categorical inputs: this one was
+            # fitted on numbers, and codes of this table's levels would be nonsense
+            columns.append(_numbers_in_text(table, name))
+            continue
         columns.append(_as_numbers(table, name, levels.get(name)))
     X = np.column_stack(columns) if columns else np.empty((table.n_rows, 0))
     target = getattr(result, "target", None)
@@ -50,6 +57,23 @@ def design_matrix(result: Any, table: ColumnTable) -> Design:
     if target in table and not table.is_text(target):
         y = np.asarray(table[target], dtype=float)
     return Design(X, y, np.all(np.isfinite(X), axis=1), levels)
+
+
+def _numbers_in_text(table: ColumnTable, name: str) -> np.ndarray:
+    """A text column holding a numeric input, as numbers; refuses a value that is not one."""
+    out = np.full(table.n_rows, np.nan)
+    for i, value in enumerate(table[name]):
+        if value is None or str(value).strip() == "":
+            continue
+        try:
+            out[i] = float(str(value))
+        except ValueError:
+            row = table.row_numbers([i])[0]
+            raise EngineError(
+                f"column {name!r} holds {value!r} in row {row}, but the model was fitted on "
+                "numbers in it; correct the value or leave the row out"
+            ) from None
+    return out
 
 
 def _as_numbers(table: ColumnTable, name: str, levels: list[str] | None) -> np.ndarray:

@@ -36,7 +36,7 @@ def test_numeric_group_codes_match_the_table_codes_engines_use() -> None:
 
 
 def test_categorical_columns_become_level_codes_and_missing_rows_are_marked() -> None:
-    design = design_matrix(FakeResult(["x", "school"]), TABLE)
+    design = design_matrix(FakeResult(["x", "school"], {"school": ["a", "b"]}), TABLE)
     np.testing.assert_array_equal(design.X[:, 1], [1.0, 0.0, np.nan])
     assert design.levels == {"school": ["a", "b"]}  # x is a number: no levels
     assert design.complete.tolist() == [True, False, False]
@@ -50,3 +50,21 @@ def test_categorical_columns_become_level_codes_and_missing_rows_are_marked() ->
 def test_a_missing_input_column_is_named() -> None:
     with pytest.raises(EngineError, match="no column 'age'"):
         design_matrix(FakeResult(["age"]), TABLE)
+
+
+def test_a_number_column_read_as_text_gives_numbers_or_names_the_value_that_is_not() -> None:
+    """Engines save the levels of every categorical input; a text column without them
+    held numbers when the model was fitted (a typo turned a new table's column to text)."""
+    typed = ColumnTable(
+        {"x": np.array(["1.5", None, "3"], dtype=object), "y": np.array([1.0, 2.0, 3.0])},
+        {"x": "text", "y": "numeric"},
+    )
+    design = design_matrix(FakeResult(["x"]), typed)
+    np.testing.assert_array_equal(design.X[:, 0], [1.5, np.nan, 3.0])
+    assert design.levels == {} and design.complete.tolist() == [True, False, True]
+    typo = ColumnTable(
+        {"x": np.array(["1.5", "abc", "3"], dtype=object), "y": np.array([1.0, 2.0, 3.0])},
+        {"x": "text", "y": "numeric"},
+    )
+    with pytest.raises(EngineError, match=r"column 'x' holds 'abc' in row 2, but the model"):
+        design_matrix(FakeResult(["x"]), typo)
