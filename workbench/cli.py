@@ -470,9 +470,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     frame[f"{result.target}_lower"] = lower
     frame[f"{result.target}_upper"] = upper
     frame.to_csv(args.out if args.out else sys.stdout, index=False)
-    skipped = len(frame) - len(rows)
-    if skipped:
-        print(f"{skipped} row(s) with a missing input were not predicted", file=sys.stderr)
+    if len(rows) < len(frame):
+        print(design.not_predicted(), file=sys.stderr)
     if args.out:
         print(f"wrote {len(rows)} predictions ({args.level:.0%} intervals) to {args.out}")
     return 0

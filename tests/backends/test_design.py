@@ -68,3 +68,24 @@ def test_a_number_column_read_as_text_gives_numbers_or_names_the_value_that_is_n
     )
     with pytest.raises(EngineError, match=r"column 'x' holds 'abc' in row 2, but the model"):
         design_matrix(FakeResult(["x"]), typo)
+
+
+def test_a_level_the_model_never_saw_is_told_apart_from_a_missing_value() -> None:
+    table = ColumnTable(
+        {
+            "school": np.array(["a", "z", None, "b"], dtype=object),
+            "x": np.array([1.0, 2.0, 3.0, np.nan]),
+        },
+        {"school": "categorical", "x": "numeric"},
+    )
+    design = design_matrix(FakeResult(["school", "x"], {"school": ["a", "b"]}), table)
+    assert design.complete.tolist() == [True, False, False, False]
+    assert design.unseen["school"].tolist() == [False, True, False, False]
+    assert design.not_predicted() == (
+        "1 row(s) hold a level the model was not fitted with (first: school 'z' in row 2); "
+        "2 row(s) miss an input: not predicted"
+    )
+    with pytest.raises(EngineError, match="row 2: column 'school' holds a level the model"):
+        design.row(1)
+    with pytest.raises(EngineError, match="row 3 has a missing value"):
+        design.row(2)
