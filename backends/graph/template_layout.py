@@ -1,7 +1,9 @@
 """Placing a template's nodes on the canvas, and naming them.
 
 Canvas units, y downward: priors on the top row, group-level nodes below them,
-then the data and deterministic nodes, and the observed node at the bottom. A
+then the data and deterministic nodes with the observed node last on their row (at
+the bottom below them, the arrow from a prior on the right, e.g. sigma, would
+cross the deterministic node on its way: tested for every template). A
 node's position is its centre (a node is about ``NODE_SIZE``); a plate's
 position is its top-left corner and its size wraps its contents with a margin.
 Arrows are drawn for exactly the names each expression uses, so the drawing
@@ -16,7 +18,8 @@ from backends.graph.model import ROWS, Edge, Graph, Node, Plate
 
 NODE_SIZE = (120.0, 48.0)
 COLUMN_STEP = 170.0
-ROW_Y = {"prior": 60.0, "group": 190.0, "row": 340.0, "observed": 470.0}
+ROW_Y = {"prior": 60.0, "group": 190.0, "row": 340.0}
+ROW_OF_TIER = {"prior": "prior", "group": "group", "row": "row", "observed": "row"}
 PLATE_PAD = 28.0
 
 
@@ -40,9 +43,10 @@ class Builder:
         self.slots: dict[str, int] = {}
 
     def add(self, name: str, kind: str, tier: str, plate: Plate | None = None, **fields) -> Node:
-        column = self.slots.get(tier, 0)
-        self.slots[tier] = column + 1
-        position = (80.0 + COLUMN_STEP * column, ROW_Y[tier])
+        row = ROW_OF_TIER[tier]
+        column = self.slots.get(row, 0)
+        self.slots[row] = column + 1
+        position = (80.0 + COLUMN_STEP * column, ROW_Y[row])
         node = Node(name, kind, position=position, plate=plate.id if plate else None, **fields)
         return self.graph.add_node(node)
 

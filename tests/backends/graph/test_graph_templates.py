@@ -63,6 +63,28 @@ def test_templates_are_valid_and_laid_out(name):
             assert left < x - NODE_SIZE[0] / 2 and x + NODE_SIZE[0] / 2 < left + width
             assert top < y - NODE_SIZE[1] / 2 and y + NODE_SIZE[1] / 2 < top + height
     assert any(observed.name in line and "~" in line for line in formulas(graph))
+    assert not arrows_through_nodes(graph)
+
+
+def arrows_through_nodes(graph: Graph) -> list[tuple[str, str, str]]:
+    """(source, target, crossed) for each arrow whose straight line passes through a
+    third node's box (NODE_SIZE around its centre)."""
+    crossed = []
+    half_w, half_h = NODE_SIZE[0] / 2, NODE_SIZE[1] / 2
+    for edge in graph.edges.values():
+        (x0, y0), (x1, y1) = graph.nodes[edge.source].position, graph.nodes[edge.target].position
+        for node in graph.nodes.values():
+            if node.id in (edge.source, edge.target):
+                continue
+            x, y = node.position
+            t = np.linspace(0.0, 1.0, 200)
+            inside = (np.abs(x0 + t * (x1 - x0) - x) < half_w) & (
+                np.abs(y0 + t * (y1 - y0) - y) < half_h
+            )
+            if inside.any():
+                source, target = graph.nodes[edge.source], graph.nodes[edge.target]
+                crossed.append((source.name, target.name, node.name))
+    return crossed
 
 
 def test_standardised_inputs_are_said_so():
