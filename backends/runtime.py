@@ -65,6 +65,18 @@ class ColumnTable:
         rows = np.asarray(rows, dtype=np.int64)
         return (rows if self.source_rows is None else self.source_rows[rows]) + 1
 
+    def rows_text(self, mask: np.ndarray, values: np.ndarray | None = None) -> str:
+        """The first three flagged rows as the user's table numbers them, for messages:
+        "row 8 (55.5)" or "rows 8 (55.5), 21 (-3) and 4 more" (values only if given)."""
+        flagged = np.flatnonzero(mask)
+        first = flagged[:3]
+        shown = ", ".join(
+            f"{n}" if values is None else f"{n} ({values[i]:g})"
+            for i, n in zip(first, self.row_numbers(first), strict=True)
+        )
+        more = f" and {flagged.size - 3} more" if flagged.size > 3 else ""
+        return f"row {shown}" if flagged.size == 1 else f"rows {shown}{more}"
+
     def is_text(self, name: str) -> bool:
         return self.types.get(name) in ("categorical", "text")
 

@@ -129,7 +129,9 @@ class TableEncoder:
             if len(values) != n:
                 raise EngineError(f"column {code.name!r} has {len(values)} rows, expected {n}")
             if code.discrete:
-                out[np.arange(n), a + _level_index(code, values)] = 1.0
+                # a part of the user's table (ColumnTable.take) names its rows as the whole does
+                numbers = getattr(columns, "row_numbers", None)
+                out[np.arange(n), a + _level_index(code, values, numbers)] = 1.0
             else:
                 out[:, a] = _to_normal(code, values.astype(np.float64), rng)
         return out
@@ -200,7 +202,9 @@ class TableEncoder:
         return cls([ColumnCode.from_dict(r) for r in raw])
 
 
-def _level_index(code: ColumnCode, values: np.ndarray) -> np.ndarray:
+def _level_index(code: ColumnCode, values: np.ndarray, numbers=None) -> np.ndarray:  # noqa: ANN001
+    """Level codes of ``values``; ``numbers`` (ColumnTable.row_numbers) names a refused
+    value's row in the user's table, else rows count from 1 in ``values``."""
     if code.type == "boolean":
         flags = np.asarray(values, dtype=np.float64)
         if not np.all((flags == 0) | (flags == 1)):
@@ -210,8 +214,9 @@ def _level_index(code: ColumnCode, values: np.ndarray) -> np.ndarray:
     index = np.array([lookup.get(str(v), -1) for v in values], dtype=np.int64)
     if np.any(index < 0):
         row = int(np.flatnonzero(index < 0)[0])
+        shown = int(numbers([row])[0]) if numbers else row + 1
         raise EngineError(
-            f"column {code.name!r}, row {row + 1}: {values[row]!r} is not one of "
+            f"column {code.name!r}, row {shown}: {values[row]!r} is not one of "
             f"the levels seen in training ({', '.join(code.levels)})"
         )
     return index

@@ -63,7 +63,8 @@ def fit_tabular(
             "raise holdout or use a larger table"
         )
     train_cols = _subset(table, spec.columns + spec.conditions, train_rows)
-    hold_cols = _subset(table, spec.columns + spec.conditions, hold_rows)
+    hold_part = table.take(hold_rows)  # keeps the user's row numbers for messages
+    hold_cols = {name: hold_part[name] for name in spec.columns + spec.conditions}
     encoder = TableEncoder.fit(_as_table(train_cols, table), spec.columns, seed)
     cond_encoder = (
         TableEncoder.fit(_as_table(train_cols, table), spec.conditions, seed)
@@ -74,8 +75,8 @@ def fit_tabular(
     cond = (
         torch.from_numpy(cond_encoder.encode(train_cols, seed)).to(device) if cond_encoder else None
     )
-    hold_x = encoder.encode(hold_cols, seed + 1)
-    hold_c = cond_encoder.encode(hold_cols, seed + 1) if cond_encoder else None
+    hold_x = encoder.encode(hold_part, seed + 1)
+    hold_c = cond_encoder.encode(hold_part, seed + 1) if cond_encoder else None
     hold_full = hold_x if hold_c is None else np.hstack([hold_c, hold_x])
 
     def build() -> tuple[TabularGenerator, TabularCritic]:

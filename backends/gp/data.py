@@ -45,17 +45,6 @@ class TrainingData:
         return (self.y - self.y_mean) / self.y_scale
 
 
-def _rows(table: ColumnTable, mask: np.ndarray) -> str:
-    """Row numbers (1-based, as a spreadsheet shows them) of the first few flagged rows."""
-    idx = table.row_numbers(np.flatnonzero(mask))
-    shown = ", ".join(str(i) for i in idx[:5])
-    return (
-        f"row {shown}"
-        if len(idx) == 1
-        else f"rows {shown}" + (f" (and {len(idx) - 5} more)" if len(idx) > 5 else "")
-    )
-
-
 def input_matrix(spec: GPSpec, table: ColumnTable) -> np.ndarray:
     """The input columns as an (n, D) float64 matrix; refuses non-numeric columns."""
     for name in spec.inputs:
@@ -106,7 +95,7 @@ def training_data(spec: GPSpec, table: ColumnTable) -> TrainingData:
         bad = keep & ~np.isfinite(X[:, j])
         if bad.any():
             raise EngineError(
-                f"input column {name!r} is missing (or not finite) in {_rows(table, bad)}; "
+                f"input column {name!r} is missing (or not finite) in {table.rows_text(bad)}; "
                 "fill those values or filter the rows out"
             )
     _check_target_rows(spec, table, y, keep)
@@ -159,20 +148,21 @@ def _check_target_rows(spec: GPSpec, table: ColumnTable, y: np.ndarray, used: np
     name = spec.target
     if np.any(used & np.isinf(y)):
         raise EngineError(
-            f"target column {name!r} holds infinite values in {_rows(table, used & np.isinf(y))}"
+            f"target column {name!r} holds infinite values in {table.rows_text(used & np.isinf(y))}"
         )
     if spec.likelihood == "bernoulli":
         bad = used & (y != 0) & (y != 1)
         if bad.any():
             raise EngineError(
-                f"a Bernoulli target must be 0 or 1; column {name!r} is not in {_rows(table, bad)}"
+                f"a Bernoulli target must be 0 or 1; column {name!r} is not in "
+                f"{table.rows_text(bad)}"
             )
     if spec.likelihood == "poisson":
         bad = used & ((y < 0) | (y != np.round(y)))
         if bad.any():
             raise EngineError(
                 f"a Poisson target must be a count (0, 1, 2, ...); column {name!r} "
-                f"is not in {_rows(table, bad)}"
+                f"is not in {table.rows_text(bad)}"
             )
 
 

@@ -57,14 +57,12 @@ def _require(table: ColumnTable, column: str, ok: np.ndarray, need: str) -> None
     """Refuse a target some of whose values (``ok`` False, missing ones aside) are not
     ``need``, naming the first rows as the table numbers them."""
     values = np.asarray(table[column], dtype=float)
-    bad = np.flatnonzero(~np.isnan(values) & ~ok)
-    if bad.size:
-        first = bad[:3]
-        numbers = table.row_numbers(first)
-        shown = ", ".join(f"{n} ({values[i]:g})" for i, n in zip(first, numbers, strict=True))
-        more = f" and {bad.size - 3} more" if bad.size > 3 else ""
-        rows = f"row {shown} does" if bad.size == 1 else f"rows {shown}{more} do"
-        raise EngineError(f"the target {column!r} must hold {need}: {rows} not")
+    bad = ~np.isnan(values) & ~ok
+    if bad.any():
+        verb = "does" if bad.sum() == 1 else "do"
+        raise EngineError(
+            f"the target {column!r} must hold {need}: {table.rows_text(bad, values)} {verb} not"
+        )
 
 
 def _check_inputs(table: ColumnTable, inputs: list[str], target: str, need: bool) -> None:

@@ -127,3 +127,19 @@ def test_template_group_becomes_a_condition():
     assert spec.columns == ("size", "count") and spec.conditions == ("colour",)
     spec = gan_spec_from_graph(gan(table, target="size", inputs=["colour"], group="colour"), table)
     assert spec.conditions == ("colour",)
+
+
+def test_a_level_seen_only_in_held_out_rows_is_named_by_the_users_row():
+    from backends.gan.encoding import TableEncoder
+    from backends.gan.tabular import split_rows
+
+    n = 200
+    train, hold = split_rows(n, 0.2, 2000, 32, 0)
+    colour = np.array(["a"] * n, dtype=object)
+    colour[hold[3]] = "z"  # a level that only a held-out row has
+    table = ColumnTable(
+        {"c": colour, "x": np.arange(n, dtype=float)}, {"c": "categorical", "x": "numeric"}
+    )
+    encoder = TableEncoder.fit(table.take(train), ["c", "x"], 0)
+    with pytest.raises(EngineError, match=rf"column 'c', row {hold[3] + 1}: 'z' is not one"):
+        encoder.encode(table.take(hold), 1)
