@@ -16,15 +16,17 @@ its entries are named ArviZ style: ``mu``, ``beta[0]`` or ``beta[mom_iq]``,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import special
 
 from backends.graph.dependencies import expression_order, group_indices, parsed_fields
 from backends.graph.distributions import VECTOR_PARAMS, Family, family
-from backends.graph.expressions import NUMPY, Expression, align
+from backends.graph.arraymath import ArrayMath
+from backends.graph.expressions import NUMPY, ArrayOps, Expression, align
 from backends.graph.model import ROWS, Graph, Node
 from backends.graph.rows import NON_NUMERIC, DataInfo, RowBatch, table_rows
 from backends.runtime import ColumnTable, EngineError
@@ -101,19 +103,21 @@ def element_labels(
     return tuple(f"{node.name}[{n}]" for n in names)
 
 
-def _sum_events(a: np.ndarray) -> np.ndarray:
-    return a.reshape(a.shape[0], -1).sum(axis=1)
+def _sum_events(a: Any) -> Any:
+    return a.reshape(a.shape[0], -1).sum(1)
 
 
-def _align_family(fam: Family, x: np.ndarray, params: dict[str, np.ndarray]):
+def _align_family(fam: Family, x: Any, params: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     """Align a value and its parameters; category vectors keep their trailing axis."""
     vector = {k for k in params if (fam.name, k) in VECTOR_PARAMS}
     nd = max([x.ndim] + [p.ndim - (k in vector) for k, p in params.items()])
-    out = {}
-    for k, p in params.items():
-        core = p.ndim - (k in vector)
-        out[k] = p.reshape(p.shape[:1] + (1,) * (nd - core) + p.shape[1:])
-    return x.reshape(x.shape[:1] + (1,) * (nd - x.ndim) + x.shape[1:]), out
+    out = {k: _lift(p, nd - (p.ndim - (k in vector))) for k, p in params.items()}
+    return _lift(x, nd - x.ndim), out
+
+
+def _lift(a: Any, extra: int) -> Any:
+    """``a`` with ``extra`` axes inserted after the walker axis (none: ``a`` itself)."""
+    return a if extra == 0 else a.reshape(a.shape[:1] + (1,) * extra + a.shape[1:])
 
 
 class CompiledModel:
@@ -169,58 +173,76 @@ class CompiledModel:
     # ------------------------------------------------------------ evaluation
     def evaluate(
         self,
-        params: np.ndarray,
+        params: Any,
         rows: RowBatch | None = None,
         *,
         unconstrained: bool = True,
         likelihood: bool = True,
+        ops: ArrayOps = NUMPY,
     ) -> Evaluation:
-        """Run the graph on ``params`` (W, dim) over ``rows`` (default: training rows)."""
+        """Run the graph on ``params`` (W, dim) over ``rows`` (default: training rows).
+
+        ``ops`` picks the arrays: numpy (default) or torch (``TorchMath``), whose
+        log-density autograd differentiates; ``other`` is filled for numpy only.
+        """
         rows = self.rows if rows is None else rows
-        params = np.atleast_2d(np.asarray(params, dtype=float))
+        m = ops.math
+        numpy = m is NUMPY.math
+        params = np.atleast_2d(np.asarray(params, dtype=float)) if numpy else params
         n_walkers = params.shape[0]
-        values: dict[str, np.ndarray] = {}
+        values: dict[str, Any] = {}
         indices = {
-            name: rows.codes[col] for name, col in self.group_columns.items() if col in rows.codes
+            name: self._cached(rows, ("codes", col, m.name), lambda c=col: m.to_index(rows.codes[c]))
+            for name, col in self.group_columns.items()
+            if col in rows.codes
         }
-        logp = np.zeros(n_walkers)
-        other = np.empty_like(params)
+        logp = m.zeros(n_walkers)
+        other = np.empty_like(params) if numpy else None
         for step in self.steps:
             node = step.node
             if node.kind == "constant":
-                values[node.name] = step.const
+                values[node.name] = self._cached(
+                    rows, ("const", node.id, m.name), lambda s=step: m.asarray(s.const)
+                )
             elif node.kind == "data":
                 if all(c in rows.values for c in node.columns):
-                    key = (node.id, "value")
-                    if key not in rows.cache:
-                        rows.cache[key] = self._data_value(node, rows)
-                    values[node.name] = rows.cache[key]
+                    values[node.name] = self._cached(
+                        rows,
+                        (node.id, "value", m.name),
+                        lambda n=node: m.asarray(self._data_value(n, rows)),
+                    )
             elif node.kind == "deterministic":
-                values[node.name] = self._run(step, "expression", values, indices, rows.cache)
+                values[node.name] = self._run(step, "expression", values, indices, rows.cache, ops)
             elif node.kind == "stochastic":
                 dist = {
-                    k.split(".", 1)[1]: self._run(step, k, values, indices, rows.cache)
+                    k.split(".", 1)[1]: self._run(step, k, values, indices, rows.cache, ops)
                     for k in step.exprs
                 }
                 block = step.block
                 raw = params[:, block.start : block.stop].reshape((n_walkers,) + block.shape)
                 if unconstrained:
-                    value, log_jac = _constrain(raw, block.support, dist)
-                    other[:, block.start : block.stop] = value.reshape(n_walkers, -1)
+                    value, log_jac = _constrain(raw, block.support, dist, m)
+                    if other is not None:
+                        other[:, block.start : block.stop] = value.reshape(n_walkers, -1)
                     logp = logp + log_jac
                 else:
                     value = raw
-                    back = _unconstrain(raw, block.support, dist)
-                    other[:, block.start : block.stop] = back.reshape(n_walkers, -1)
+                    if other is not None:
+                        back = _unconstrain(raw, block.support, dist)
+                        other[:, block.start : block.stop] = back.reshape(n_walkers, -1)
                 values[node.name] = value
-                logp = logp + self._logpdf_sum(step, value, dist)
+                logp = logp + self._logpdf_sum(step, value, dist, m)
             elif node.kind == "observed" and likelihood:
                 dist = {
-                    k.split(".", 1)[1]: self._run(step, k, values, indices, rows.cache)
+                    k.split(".", 1)[1]: self._run(step, k, values, indices, rows.cache, ops)
                     for k in step.exprs
                 }
-                y = self.observed_value(node, rows)[None, :]
-                logp = logp + self._logpdf_sum(step, y, dist)
+                y = self._cached(
+                    rows,
+                    ("observed", node.id, m.name),
+                    lambda n=node: m.asarray(self.observed_value(n, rows)[None, :]),
+                )
+                logp = logp + self._logpdf_sum(step, y, dist, m)
         return Evaluation(values, logp, other)
 
     def log_density(self, u: np.ndarray) -> np.ndarray:
@@ -265,34 +287,50 @@ class CompiledModel:
         stacked = cols[0] if len(cols) == 1 else np.stack(cols, axis=-1)
         return stacked[None, ...]
 
-    def _run(self, step: _Step, key: str, values: dict, indices: Mapping, cache=None) -> np.ndarray:
+    @staticmethod
+    def _cached(rows: RowBatch, key: tuple, make: Callable[[], Any]) -> Any:
+        """A value that depends on the rows only, made once per row batch and backend."""
+        if key not in rows.cache:
+            rows.cache[key] = make()
+        return rows.cache[key]
+
+    def _run(
+        self,
+        step: _Step,
+        key: str,
+        values: dict,
+        indices: Mapping,
+        cache: dict | None = None,
+        ops: ArrayOps = NUMPY,
+    ) -> Any:
         """Evaluate one field; fields that depend on no parameter are cached per row batch."""
         static = not step.random or (
             step.node.kind in ("stochastic", "observed")
             and not any(n in self._random_names for n in step.exprs[key].names)
         )
-        if static and cache is not None and (step.node.id, key) in cache:
-            return cache[(step.node.id, key)]
+        cache_key = (step.node.id, key, ops.math.name)
+        if static and cache is not None and cache_key in cache:
+            return cache[cache_key]
         try:
-            value = step.exprs[key].evaluate(values, indices, NUMPY)
+            value = step.exprs[key].evaluate(values, indices, ops)
         except KeyError as exc:
             raise NodeEvaluationError(
                 step.node, key, f"{exc.args[0]!r} has no value here"
             ) from None
-        except (ValueError, IndexError) as exc:
+        except (ValueError, IndexError, RuntimeError) as exc:
             raise NodeEvaluationError(step.node, key, _shape_message(exc)) from None
         if static and cache is not None:
-            cache[(step.node.id, key)] = value
+            cache[cache_key] = value
         return value
 
-    def _logpdf_sum(self, step: _Step, x: np.ndarray, dist: dict[str, np.ndarray]) -> np.ndarray:
+    def _logpdf_sum(self, step: _Step, x: Any, dist: dict[str, Any], m: ArrayMath) -> Any:
         """The log-density summed over everything but the walker axis."""
         try:
             x_al, p_al = _align_family(step.family, x, dist)
             if step.family.logpdf_sum is not None:
-                return step.family.logpdf_sum(x_al, p_al)
-            return _sum_events(step.family.logpdf(x_al, p_al))
-        except ValueError as exc:
+                return step.family.logpdf_sum(x_al, p_al, m)
+            return _sum_events(step.family.logpdf(x_al, p_al, m))
+        except (ValueError, RuntimeError) as exc:
             raise NodeEvaluationError(step.node, "params", _shape_message(exc)) from None
 
 
@@ -303,27 +341,23 @@ def _shape_message(exc: Exception) -> str:
     return text
 
 
-def _logit_jacobian(u: np.ndarray) -> np.ndarray:
-    return special.log_expit(u) + special.log_expit(-u)
-
-
-def _bounds(raw: np.ndarray, dist: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def _bounds(raw: Any, dist: dict[str, Any]) -> tuple[Any, Any]:
     lo, hi, _ = align(dist["lower"], dist["upper"], raw)
     return lo, hi
 
 
-def _constrain(u: np.ndarray, support: str, dist: dict) -> tuple[np.ndarray, np.ndarray]:
+def _constrain(u: Any, support: str, dist: dict, m: ArrayMath) -> tuple[Any, Any]:
     """Value in the node's support and the log-Jacobian (W,) of the map from ``u``."""
     if support == "positive":
-        return np.exp(u), _sum_events(u)
+        return m.exp(u), _sum_events(u)
     if support == "unit":
-        return special.expit(u), _sum_events(_logit_jacobian(u))
+        return m.expit(u), _sum_events(m.log_expit(u) + m.log_expit(-u))
     if support == "interval":
         lo, hi = _bounds(u, dist)
-        x = lo + (hi - lo) * special.expit(u)
-        jac = np.log(hi - lo) + _logit_jacobian(u)
-        return x, _sum_events(np.broadcast_to(jac, x.shape))
-    return u, np.zeros(u.shape[0])
+        x = lo + (hi - lo) * m.expit(u)
+        jac = m.log(hi - lo) + m.log_expit(u) + m.log_expit(-u)
+        return x, _sum_events(m.broadcast_to(jac, x.shape))
+    return u, m.zeros(u.shape[0])
 
 
 def _unconstrain(x: np.ndarray, support: str, dist: dict) -> np.ndarray:

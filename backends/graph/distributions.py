@@ -3,8 +3,8 @@
 Each family carries what the rest of the program needs from it: its parameter
 names and their constraints (for validation and the inspector), its support (for
 the transform to unconstrained space), documentation text (for the inspector),
-and three vectorised numpy functions: log-density, sampler (posterior predictive
-draws) and mean (``sample_mean``/``predict``).
+and three vectorised functions: log-density (numpy or torch, see ``densities``),
+sampler (posterior predictive draws) and mean (``sample_mean``/``predict``).
 
 Log-densities use ``scipy.special`` on plain arrays rather than frozen
 ``scipy.stats`` objects: they are called thousands of times per run on arrays of
@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -48,10 +49,10 @@ class Family:
     param_sets: tuple[tuple[str, ...], ...]
     support: str
     doc: str
-    logpdf: Callable[[np.ndarray, Params], np.ndarray]
+    logpdf: Callable[..., Any]  # (x, params, m=NUMPY_MATH): numpy or torch (densities.py)
     sample: Callable[[np.random.Generator, Params], np.ndarray]
     mean: Callable[[Params], np.ndarray]
-    logpdf_sum: Callable[[np.ndarray, Params], np.ndarray] | None = None  # (W,): a fast path
+    logpdf_sum: Callable[..., Any] | None = None  # (W,): a fast path, same arguments
 
     @property
     def discrete(self) -> bool:

@@ -6,8 +6,9 @@ of the tree is checked against a whitelist (numbers, names, ``+ - * / **``, unar
 signs, comparisons, indexing by a group or an integer, and a fixed list of
 functions); anything else is refused with a message that says what was found.
 The checked tree is then compiled into nested closures that call an ``Ops``
-backend, so one parse serves two evaluators: numpy arrays with a leading walker
-axis (the log-density) and intervals (support checks in validation).
+backend, so one parse serves three evaluators: numpy arrays with a leading walker
+axis (the log-density), torch tensors of the same shapes (its gradient, by
+autograd) and intervals (support checks in validation).
 
 Array convention (numpy backend): every value has a leading walker axis (length
 W, or 1 for data and constants) followed by its own shape: () for a scalar, (n,)
@@ -19,12 +20,13 @@ scalar parameter of shape (W,) combines with a column of shape (1, n).
 from __future__ import annotations
 
 import ast
+import math
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-from scipy import special
+from backends.graph.arraymath import NUMPY_MATH, ArrayMath
 
 MAX_LENGTH = 500
 MAX_DEPTH = 30
@@ -145,7 +147,7 @@ def _check(node: ast.AST, depth: int) -> None:
         value = node.value
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise _refuse(node, f"the constant {value!r}")
-        if not np.isfinite(float(value)):
+        if not math.isfinite(float(value)):
             raise _refuse(node, f"the non-finite number {value!r}")
         return
     if isinstance(node, ast.Name):
@@ -264,96 +266,92 @@ class Ops:
     def call(self, name: str, args: list[Any]) -> Any: ...
 
 
-def align(*arrays: np.ndarray) -> list[np.ndarray]:
+def align(*arrays: Any) -> list[Any]:
     """Insert axes after the walker axis so that trailing shapes line up."""
     nd = max(a.ndim for a in arrays)
-    return [a.reshape(a.shape[:1] + (1,) * (nd - a.ndim) + a.shape[1:]) for a in arrays]
+    return [
+        a if a.ndim == nd else a.reshape(a.shape[:1] + (1,) * (nd - a.ndim) + a.shape[1:])
+        for a in arrays
+    ]
 
 
-def _reduce_events(fn: Callable[..., np.ndarray], a: np.ndarray) -> np.ndarray:
-    return fn(a.reshape(a.shape[0], -1), axis=1)
+class ArrayOps(Ops):
+    """Evaluate on arrays with a leading walker axis: numpy or torch, by ``math``."""
 
-
-class NumpyOps(Ops):
-    """Evaluate on float arrays with a leading walker axis."""
-
-    _unary: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-        "exp": np.exp,
-        "log": np.log,
-        "log1p": np.log1p,
-        "sqrt": np.sqrt,
-        "abs": np.abs,
-        "sigmoid": special.expit,
-        "inv_logit": special.expit,
-        "logit": special.logit,
-        "softplus": lambda x: np.logaddexp(0.0, x),
+    _unary = ("exp", "log", "log1p", "sqrt", "abs", "logit", "softplus")
+    _aliases = {"sigmoid": "expit", "inv_logit": "expit"}
+    _compare = {
+        "<": operator.lt,
+        "<=": operator.le,
+        ">": operator.gt,
+        ">=": operator.ge,
+        "==": operator.eq,
+        "!=": operator.ne,
     }
 
-    def const(self, x: float) -> np.ndarray:
-        return np.array([x])
+    def __init__(self, array_math: ArrayMath) -> None:
+        self.math = array_math
 
-    def add(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def const(self, x: float) -> Any:
+        return self.math.asarray([x])
+
+    def add(self, a: Any, b: Any) -> Any:
         a, b = align(a, b)
         return a + b
 
-    def sub(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def sub(self, a: Any, b: Any) -> Any:
         a, b = align(a, b)
         return a - b
 
-    def mul(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def mul(self, a: Any, b: Any) -> Any:
         a, b = align(a, b)
         return a * b
 
-    def div(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def div(self, a: Any, b: Any) -> Any:
         a, b = align(a, b)
         return a / b
 
-    def pow(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def pow(self, a: Any, b: Any) -> Any:
         a, b = align(a, b)
-        return np.power(a, b)
+        return self.math.power(a, b)
 
-    def neg(self, a: np.ndarray) -> np.ndarray:
+    def neg(self, a: Any) -> Any:
         return -a
 
-    def compare(self, op: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def compare(self, op: str, a: Any, b: Any) -> Any:
         a, b = align(a, b)
-        table = {
-            "<": np.less,
-            "<=": np.less_equal,
-            ">": np.greater,
-            ">=": np.greater_equal,
-            "==": np.equal,
-            "!=": np.not_equal,
-        }
-        return table[op](a, b).astype(float)
+        return self.math.to_float(self._compare[op](a, b))
 
-    def index(self, a: np.ndarray, idx: Any, target: str, label: str) -> np.ndarray:
+    def index(self, a: Any, idx: Any, target: str, label: str) -> Any:
         if a.ndim < 2:
             raise ValueError(f"{target} is a single value; it cannot be indexed by {label}")
         size = a.shape[1]
-        top = int(np.max(idx)) if np.size(idx) else -1
+        if not self.math.checks_indices and not isinstance(idx, int):
+            return a[:, idx]  # the library refuses a bad index itself (the numpy run names it)
+        top = idx if isinstance(idx, int) else (int(idx.max()) if len(idx) else -1)
         if top >= size:
             raise ValueError(
                 f"{target}[{label}]: index {top} is past the end of {target} (length {size})"
             )
         return a[:, idx]
 
-    def call(self, name: str, args: list[np.ndarray]) -> np.ndarray:
-        if name in self._unary:
-            return self._unary[name](args[0])
+    def call(self, name: str, args: list[Any]) -> Any:
+        m = self.math
+        if name in self._unary or name in self._aliases:
+            return getattr(m, self._aliases.get(name, name))(args[0])
         if name in ("sum", "mean", "min", "max") and len(args) == 1:
-            fn = {"sum": np.sum, "mean": np.mean, "min": np.min, "max": np.max}[name]
-            return _reduce_events(fn, args[0])
+            a = args[0]
+            return m.reduce(name, a.reshape(a.shape[0], -1), 1)
         if name in ("min", "max"):
             a, b = align(*args)
-            return np.minimum(a, b) if name == "min" else np.maximum(a, b)
+            return m.minimum(a, b) if name == "min" else m.maximum(a, b)
         a, b = args  # dot: contract the last axis of each
         if a.ndim == 2 and b.ndim == 2 and b.shape[1] == 1 and a.shape[1] != 1:
             a = a[..., None]  # one column (n,) times a coefficient vector of length 1
         if a.ndim == 3 and b.ndim == 2:  # (1|W, n, k) . (W, k): one matrix product
-            return np.matmul(a, b[..., None])[..., 0]
+            return (a @ b[..., None])[..., 0]
         a, b = align(a, b)
-        return np.sum(a * b, axis=-1)
+        return m.reduce("sum", a * b, -1)
 
 
-NUMPY = NumpyOps()
+NUMPY = ArrayOps(NUMPY_MATH)

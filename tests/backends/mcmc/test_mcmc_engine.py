@@ -123,7 +123,8 @@ def test_eight_schools_noncentred_reports_its_diagnostics_honestly():
             plate=rows.id,
         )
     )
-    result = engine.run(graph, table, {**FAST, "ensembles": 4, "max_steps": 1000}, seed=3)
+    settings = {**FAST, "sampler": "ensemble", "ensembles": 4, "max_steps": 1000}
+    result = engine.run(graph, table, settings, seed=3)
     summary = result.summary()
     assert set(summary["parameters"]) == {"mu", "tau"} | {f"eta[{s}]" for s in table["school"]}
     assert "theta[Choate]" in summary["derived"]
@@ -140,7 +141,7 @@ def _assert_honest(summary):
     if any(r is None or r > 1.01 for r in rhats):
         assert any("R-hat" in w for w in summary["warnings"])
     ess = [min(row["ess_bulk"], row["ess_tail"]) for row in summary["parameters"].values()]
-    if min(ess) < 100 * summary["ensembles"]:
+    if min(ess) < 100 * summary["chains"]:
         assert any("effective sample size" in w for w in summary["warnings"])
 
 
