@@ -179,20 +179,24 @@ class CompiledModel:
         unconstrained: bool = True,
         likelihood: bool = True,
         ops: ArrayOps = NUMPY,
+        cache: dict | None = None,
     ) -> Evaluation:
         """Run the graph on ``params`` (W, dim) over ``rows`` (default: training rows).
 
-        ``ops`` picks the arrays: numpy (default) or torch (``TorchMath``), whose
+        ``ops`` picks the arrays: numpy (default), torch or JAX (``arraymath``), whose
         log-density autograd differentiates; ``other`` is filled for numpy only.
+        Values that depend on the rows alone are kept in ``cache`` (default: the row
+        batch's own); a JAX trace passes a fresh one, as its values are tracers.
         """
         rows = self.rows if rows is None else rows
+        cache = rows.cache if cache is None else cache
         m = ops.math
         numpy = m is NUMPY.math
         params = np.atleast_2d(np.asarray(params, dtype=float)) if numpy else params
         n_walkers = params.shape[0]
         values: dict[str, Any] = {}
         indices = {
-            name: self._cached(rows, ("codes", col, m.name), lambda c=col: m.to_index(rows.codes[c]))
+            name: self._cached(cache, ("codes", col, m.name), lambda c=col: m.to_index(rows.codes[c]))
             for name, col in self.group_columns.items()
             if col in rows.codes
         }
@@ -202,20 +206,20 @@ class CompiledModel:
             node = step.node
             if node.kind == "constant":
                 values[node.name] = self._cached(
-                    rows, ("const", node.id, m.name), lambda s=step: m.asarray(s.const)
+                    cache, ("const", node.id, m.name), lambda s=step: m.asarray(s.const)
                 )
             elif node.kind == "data":
                 if all(c in rows.values for c in node.columns):
                     values[node.name] = self._cached(
-                        rows,
+                        cache,
                         (node.id, "value", m.name),
                         lambda n=node: m.asarray(self._data_value(n, rows)),
                     )
             elif node.kind == "deterministic":
-                values[node.name] = self._run(step, "expression", values, indices, rows.cache, ops)
+                values[node.name] = self._run(step, "expression", values, indices, cache, ops)
             elif node.kind == "stochastic":
                 dist = {
-                    k.split(".", 1)[1]: self._run(step, k, values, indices, rows.cache, ops)
+                    k.split(".", 1)[1]: self._run(step, k, values, indices, cache, ops)
                     for k in step.exprs
                 }
                 block = step.block
@@ -234,11 +238,11 @@ class CompiledModel:
                 logp = logp + self._logpdf_sum(step, value, dist, m)
             elif node.kind == "observed" and likelihood:
                 dist = {
-                    k.split(".", 1)[1]: self._run(step, k, values, indices, rows.cache, ops)
+                    k.split(".", 1)[1]: self._run(step, k, values, indices, cache, ops)
                     for k in step.exprs
                 }
                 y = self._cached(
-                    rows,
+                    cache,
                     ("observed", node.id, m.name),
                     lambda n=node: m.asarray(self.observed_value(n, rows)[None, :]),
                 )
@@ -288,11 +292,11 @@ class CompiledModel:
         return stacked[None, ...]
 
     @staticmethod
-    def _cached(rows: RowBatch, key: tuple, make: Callable[[], Any]) -> Any:
+    def _cached(cache: dict, key: tuple, make: Callable[[], Any]) -> Any:
         """A value that depends on the rows only, made once per row batch and backend."""
-        if key not in rows.cache:
-            rows.cache[key] = make()
-        return rows.cache[key]
+        if key not in cache:
+            cache[key] = make()
+        return cache[key]
 
     def _run(
         self,

@@ -2,8 +2,8 @@
 
 nutpie (Rust; Stan's NUTS with a mass matrix adapted from draws and gradients)
 takes any Python function that returns the log-density and its gradient
-(``from_pyfunc``). The function is ``GradientDensity.value_and_grad``: the
-compiled graph in torch, differentiated by autograd. nutpie runs the chains on
+(``from_pyfunc``). The function is ``JaxDensity.value_and_grad``: the compiled
+graph in JAX, differentiated and compiled by ``jax.jit``. nutpie runs the chains on
 its own threads and keeps the draws; this module starts it, reports progress,
 honours Stop, and hands back plain arrays with the sampler statistics that NUTS
 users read (divergences, tree depth, step size, energy).
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from backends.graph.gradient import GradientDensity
+from backends.graph.gradient import JaxDensity
 from backends.runtime import CancelToken, Progress, ProgressCallback
 
 POLL_SECONDS = 0.1
@@ -65,7 +65,7 @@ class _Counter:
 
 
 def sample_nuts(
-    density: GradientDensity,
+    density: JaxDensity,
     starts: np.ndarray,
     settings: NutsSettings,
     progress: ProgressCallback,

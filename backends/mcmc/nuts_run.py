@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from backends.graph.compile import CompiledModel
-from backends.graph.gradient import GradientDensity, torch_threads
+from backends.graph.gradient import JaxDensity
 from backends.graph.model import Graph
 from backends.mcmc.diagnostics import verdict
 from backends.mcmc.nuts import NutsSettings, sample_nuts
@@ -16,6 +16,8 @@ from backends.mcmc.nuts_checks import energy_bfmi, nuts_warnings
 from backends.mcmc.samplers import SamplerOutcome, Table
 from backends.mcmc.start import Start
 from backends.runtime import CancelToken, ProgressCallback
+
+INIT_TRIES = 100  # as Stan: random starts tried per chain before giving up on them
 
 
 def run_nuts(
@@ -28,13 +30,11 @@ def run_nuts(
     progress: ProgressCallback,
     cancel: CancelToken,
 ) -> SamplerOutcome:
-    """NUTS as one of the engine's samplers. Chains start at the mode jittered by
-    the approximate posterior sd (dispersed starts give R-hat something to compare).
-    The density runs on the CPU: one point per call is all per-operation overhead,
-    which a GPU only adds to."""
-    density = GradientDensity(model, "cpu")
+    """NUTS as one of the engine's samplers, on the CPU: one point per call is all
+    per-operation overhead, which a GPU only adds to."""
+    density = JaxDensity(model)
     chains_n = opts["chains"]
-    starts = start.mode + rng.normal(size=(chains_n, model.dim)) * start.scale
+    starts = initial_points(model, start, chains_n, rng)
     settings = NutsSettings(
         chains=chains_n,
         tune=opts["tune"],
@@ -44,10 +44,7 @@ def run_nuts(
         cores=max(1, min(chains_n, os.cpu_count() or 1)),
         seed=seed,
     )
-    with torch_threads(1):
-        chains = sample_nuts(
-            density, starts, settings, progress, cancel, model.constrain, model.names
-        )
+    chains = sample_nuts(density, starts, settings, progress, cancel, model.constrain, model.names)
     cancel.raise_if_cancelled()
     own, funnel = nuts_warnings(chains, model.blocks, graph, settings.max_depth)
 
@@ -90,3 +87,23 @@ def run_nuts(
             "funnel": None if funnel is None else {"node": funnel.node, "scale": funnel.scale},
         },
     )
+
+
+def initial_points(
+    model: CompiledModel, start: Start, n: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Stan's initialisation: each chain at a uniform point in [-2, 2]^dim of the
+    unconstrained space, redrawn (up to ``INIT_TRIES`` times) where the density is not
+    finite. Not the mode: a hierarchical model's mode sits in the neck of its funnel
+    (scale → 0), where NUTS adapts a tiny step size and never leaves; dispersed starts
+    also give R-hat something to compare. A chain with no finite point starts at the
+    mode, jittered by the approximate posterior sd."""
+    points = np.empty((n, model.dim))
+    for k in range(n):
+        tries = rng.uniform(-2.0, 2.0, size=(INIT_TRIES, model.dim))
+        finite = np.flatnonzero(np.isfinite(model.log_density(tries)))
+        if finite.size:
+            points[k] = tries[finite[0]]
+        else:
+            points[k] = start.mode + rng.normal(size=model.dim) * start.scale
+    return points

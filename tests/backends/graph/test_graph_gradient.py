@@ -14,7 +14,7 @@ import pytest
 
 from backends.graph.compile import compile_model
 from backends.graph.distributions import FAMILIES
-from backends.graph.gradient import GradientDensity
+from backends.graph.gradient import JaxDensity, TorchDensity
 from backends.graph.model import Graph, Node, Plate
 from backends.runtime import ColumnTable
 from workbench.project import load_project
@@ -96,13 +96,17 @@ def _points(model, n: int = 6, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).normal(0.0, 0.7, size=(n, model.dim))
 
 
+DENSITIES = {"torch": TorchDensity, "jax": JaxDensity}
+
+
 def _assert_same_density(model) -> None:
-    density = GradientDensity(model)
     u = _points(model)
     expected = model.log_density(u)
-    got, _ = density.batch_value_and_grad(u)
     assert np.all(np.isfinite(expected)), expected
-    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-10)
+    for make in DENSITIES.values():
+        got, grads = make(model).batch_value_and_grad(u)
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-10)
+        assert np.all(np.isfinite(grads))
 
 
 @pytest.mark.parametrize("prior", sorted(PRIORS))
@@ -146,32 +150,31 @@ def test_the_bayesian_examples_are_all_the_examples_the_mcmc_engine_runs() -> No
 def test_the_gradient_agrees_with_central_finite_differences(prior: str, likelihood: str) -> None:
     graph, table = _graph(prior, likelihood)
     model = compile_model(graph, table)
-    density = GradientDensity(model)
-    for u in _points(model, n=3, seed=3):
-        _, grad = density.value_and_grad(u)
-        h = 1e-6
-        steps = np.eye(model.dim) * h
-        numeric = (model.log_density(u + steps) - model.log_density(u - steps)) / (2 * h)
-        np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-5)
+    _assert_gradient_is_right(model, _points(model, n=3, seed=3))
+
+
+def _assert_gradient_is_right(model, points: np.ndarray) -> None:
+    steps = np.eye(model.dim) * 1e-6
+    for make in DENSITIES.values():
+        density = make(model)
+        for u in points:
+            value, grad = density.value_and_grad(u)
+            assert value == pytest.approx(float(model.log_density(u[None])[0]), abs=1e-10)
+            numeric = (model.log_density(u + steps) - model.log_density(u - steps)) / 2e-6
+            np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-5)
 
 
 def test_a_hierarchical_model_with_group_indices_has_the_same_density_and_gradient() -> None:
     project = load_project(EXAMPLES / "eight-schools.wbproj")
     model = compile_model(project.graph, project.dataset.column_table())
-    density = GradientDensity(model)
-    u = _points(model, n=1, seed=5)[0]
-    value, grad = density.value_and_grad(u)
-    assert value == pytest.approx(float(model.log_density(u[None])[0]), abs=1e-10)
-    steps = np.eye(model.dim) * 1e-6
-    numeric = (model.log_density(u + steps) - model.log_density(u - steps)) / 2e-6
-    np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-5)
+    _assert_gradient_is_right(model, _points(model, n=2, seed=5))
 
 
-def test_outside_the_support_the_torch_density_is_minus_infinity_not_nan() -> None:
+@pytest.mark.parametrize("backend", sorted(DENSITIES))
+def test_outside_the_support_the_density_is_minus_infinity_not_nan(backend: str) -> None:
     graph, table = _graph("Normal", "Poisson")
     model = compile_model(graph, table)
-    density = GradientDensity(model)
     u = _points(model, n=1)
     u[0, :] = 800.0  # exp(800) overflows: the rate is infinite
-    value, _ = density.batch_value_and_grad(u)
+    value, _ = DENSITIES[backend](model).batch_value_and_grad(u)
     assert value[0] == -np.inf

@@ -1,0 +1,319 @@
+"""NUTS on drawn models, checked against exact posteriors and known failures.
+
+Exact Gaussian posteriors (a hierarchical model with known scales, a regression
+with correlated inputs) give the truth in closed form: means must sit within
+their Monte Carlo error, sds within 10%, R-hat below 1.01. Eight schools in the
+centred form is the classic funnel: NUTS must report its divergences and name
+the fix; the non-centred form must sample cleanly.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from backends.graph.model import Graph, Node, Plate
+from backends.mcmc import engine
+from backends.mcmc.result import load_result
+from backends.mcmc.samplers import ENSEMBLE_MAX_PARAMETERS, choose_sampler
+from backends.runtime import CancelToken, ColumnTable, RunCancelled
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+QUICK_MAP = {"map_restarts": 1, "ppc_draws": 20}
+
+
+def hierarchical(groups: int, per_group: int = 4, seed: int = 0):
+    """y ~ Normal(theta[g], 1), theta ~ Normal(mu, 2), mu ~ Normal(0, 10), and its exact
+    posterior (mean, covariance) over (mu, theta_1..G)."""
+    rng = np.random.default_rng(seed)
+    g = np.repeat(np.arange(groups), per_group)
+    y = rng.normal(rng.normal(1.0, 2.0, groups)[g], 1.0)
+    labels = np.array([f"g{i:04d}" for i in g], dtype=object)
+    table = ColumnTable({"g": labels, "y": y}, {"g": "categorical", "y": "numeric"})
+    graph = Graph()
+    rows = graph.add_plate(Plate("rows"))
+    levels = graph.add_plate(Plate("groups", over="g", index="j"))
+    graph.add_node(Node("mu", "stochastic", distribution="Normal", params={"mu": "0", "sigma": "10"}))
+    graph.add_node(
+        Node(
+            "theta",
+            "stochastic",
+            distribution="Normal",
+            params={"mu": "mu", "sigma": "2"},
+            plate=levels.id,
+        )
+    )
+    graph.add_node(
+        Node(
+            "y",
+            "observed",
+            distribution="Normal",
+            params={"mu": "theta[g]", "sigma": "1"},
+            columns=["y"],
+            plate=rows.id,
+        )
+    )
+    precision = np.zeros((groups + 1, groups + 1))
+    precision[0, 0] = 1 / 100 + groups / 4
+    precision[0, 1:] = precision[1:, 0] = -1 / 4
+    precision[1:, 1:] = np.diag(1 / 4 + np.bincount(g, minlength=groups))
+    linear = np.concatenate([[0.0], np.bincount(g, weights=y, minlength=groups)])
+    cov = np.linalg.inv(precision)
+    return graph, table, cov @ linear, cov
+
+
+def correlated_regression(k: int = 10, n: int = 60, seed: int = 1):
+    """y ~ Normal(X·beta, 1), beta ~ Normal(0, 10), X with strongly correlated columns:
+    an exactly Gaussian, correlated posterior."""
+    rng = np.random.default_rng(seed)
+    base = rng.normal(size=(n, 1))
+    X = 0.9 * base + 0.45 * rng.normal(size=(n, k))
+    y = X @ rng.normal(size=k) + rng.normal(size=n)
+    names = [f"x{i}" for i in range(k)]
+    table = ColumnTable(
+        {**{c: X[:, i] for i, c in enumerate(names)}, "y": y},
+        {**dict.fromkeys(names, "numeric"), "y": "numeric"},
+    )
+    graph = Graph()
+    rows = graph.add_plate(Plate("rows"))
+    graph.add_node(Node("X", "data", columns=names, plate=rows.id))
+    graph.add_node(
+        Node(
+            "beta",
+            "stochastic",
+            distribution="Normal",
+            params={"mu": "0", "sigma": "10"},
+            options={"size": k},
+        )
+    )
+    graph.add_node(
+        Node(
+            "y",
+            "observed",
+            distribution="Normal",
+            params={"mu": "dot(X, beta)", "sigma": "1"},
+            columns=["y"],
+            plate=rows.id,
+        )
+    )
+    cov = np.linalg.inv(X.T @ X + np.eye(k) / 100)
+    return graph, table, cov @ X.T @ y, cov
+
+
+def assert_matches(summary: dict, mean: np.ndarray, cov: np.ndarray) -> None:
+    rows = list(summary["parameters"].values())
+    got = np.array([r["mean"] for r in rows])
+    mcse = np.array([r["mcse_mean"] for r in rows])
+    sd = np.array([r["sd"] for r in rows])
+    z = np.abs(got - mean) / mcse
+    # within 3 MCSE, allowing the few exceedances that chance gives among many parameters
+    assert np.mean(z < 3) >= 0.95 and z.max() < 4.5, np.sort(z)[-5:]
+    np.testing.assert_allclose(sd, np.sqrt(np.diag(cov)), rtol=0.10)
+    assert max(r["r_hat"] for r in rows) < 1.01
+    assert summary["converged"], summary["warnings"]
+
+
+@pytest.mark.parametrize("sampler", ["nuts", "auto"])
+def test_nuts_recovers_an_exact_hierarchical_posterior_in_10_dimensions(sampler: str) -> None:
+    graph, table, mean, cov = hierarchical(9)
+    result = engine.run(graph, table, {"sampler": sampler, **QUICK_MAP}, seed=1)
+    summary = result.summary()
+    assert summary["sampler"] == "nuts"
+    assert_matches(summary, mean, cov)
+    assert summary["divergences"] == 0
+
+
+def test_nuts_recovers_an_exact_hierarchical_posterior_in_100_dimensions() -> None:
+    graph, table, mean, cov = hierarchical(99)
+    summary = engine.run(graph, table, {"sampler": "auto", **QUICK_MAP}, seed=2).summary()
+    assert summary["sampler"] == "nuts" and "100 parameters" in summary["sampler_reason"]
+    assert_matches(summary, mean, cov)
+
+
+@pytest.mark.slow
+def test_nuts_recovers_an_exact_hierarchical_posterior_in_500_dimensions() -> None:
+    graph, table, mean, cov = hierarchical(499)
+    summary = engine.run(graph, table, {"sampler": "auto", **QUICK_MAP}, seed=3).summary()
+    assert_matches(summary, mean, cov)
+
+
+@pytest.mark.parametrize("sampler", ["nuts", "auto"])
+def test_nuts_recovers_a_correlated_gaussian_posterior(sampler: str) -> None:
+    graph, table, mean, cov = correlated_regression()
+    result = engine.run(graph, table, {"sampler": sampler, **QUICK_MAP}, seed=4)
+    summary = result.summary()
+    assert summary["sampler"] == "nuts"
+    assert_matches(summary, mean, cov)
+    draws = result.draws.reshape(-1, result.draws.shape[-1])
+    corr = np.corrcoef(draws.T)
+    exact = cov / np.sqrt(np.outer(np.diag(cov), np.diag(cov)))
+    assert np.abs(corr - exact).max() < 0.08  # about 5 sds of a correlation from 4000 draws
+
+
+def test_the_ensemble_at_100_dimensions_matches_or_says_it_has_not_converged() -> None:
+    graph, table, mean, cov = hierarchical(99)
+    settings = {"sampler": "ensemble", "max_steps": 500, "check_every": 250, **QUICK_MAP}
+    summary = engine.run(graph, table, settings, seed=5).summary()
+    if summary["converged"]:
+        assert_matches(summary, mean, cov)
+    else:
+        assert any("convergence rule" in w or "R-hat" in w for w in summary["warnings"])
+
+
+def _eight_schools(centred: bool) -> tuple[Graph, ColumnTable]:
+    raw = json.loads((DATA / "eight_schools.json").read_text())
+    names = np.array([f"school {i + 1}" for i in range(8)], dtype=object)
+    table = ColumnTable(
+        {"school": names, "y": np.array(raw["y"], float), "s": np.array(raw["sigma"], float)},
+        {"school": "categorical", "y": "numeric", "s": "numeric"},
+    )
+    graph = Graph()
+    rows = graph.add_plate(Plate("rows"))
+    schools = graph.add_plate(Plate("schools", over="school", index="j"))
+    graph.add_node(Node("mu", "stochastic", distribution="Normal", params={"mu": "0", "sigma": "5"}))
+    graph.add_node(Node("tau", "stochastic", distribution="HalfCauchy", params={"sigma": "5"}))
+    if centred:
+        graph.add_node(
+            Node(
+                "theta",
+                "stochastic",
+                distribution="Normal",
+                params={"mu": "mu", "sigma": "tau"},
+                plate=schools.id,
+            )
+        )
+    else:
+        graph.add_node(
+            Node(
+                "eta",
+                "stochastic",
+                distribution="Normal",
+                params={"mu": "0", "sigma": "1"},
+                plate=schools.id,
+            )
+        )
+        graph.add_node(
+            Node("theta", "deterministic", expression="mu + tau * eta", plate=schools.id)
+        )
+    graph.add_node(Node("sd", "data", columns=["s"], plate=rows.id))
+    graph.add_node(
+        Node(
+            "y",
+            "observed",
+            distribution="Normal",
+            params={"mu": "theta[school]", "sigma": "sd"},
+            columns=["y"],
+            plate=rows.id,
+        )
+    )
+    return graph, table
+
+
+@pytest.fixture(scope="module")
+def eight_schools_runs() -> dict[str, dict]:
+    out = {}
+    for centred in (True, False):
+        graph, table = _eight_schools(centred)
+        result = engine.run(graph, table, {"sampler": "auto", **QUICK_MAP}, seed=6)
+        out["centred" if centred else "non-centred"] = result.summary()
+    return out
+
+
+def test_centred_eight_schools_reports_divergences_and_names_the_funnel(eight_schools_runs) -> None:
+    summary = eight_schools_runs["centred"]
+    assert summary["sampler"] == "nuts"
+    assert summary["divergences"] > 40  # more than 0.5% of the 8000 draws
+    assert not summary["converged"]
+    text = " ".join(summary["warnings"])
+    assert "divergent" in text and "near small tau" in text
+    assert "funnel" in text and "non-centred" in text
+    assert summary["funnel"] == {"node": "theta", "scale": "tau"}
+
+
+def test_non_centred_eight_schools_samples_cleanly_and_agrees_with_the_reference(
+    eight_schools_runs,
+) -> None:
+    summary = eight_schools_runs["non-centred"]
+    assert summary["sampler"] == "nuts"
+    # a few isolated divergences remain at target_accept 0.8 (as in Stan and PyMC; the
+    # warning stands and suggests raising it), but no centred node is left to blame
+    assert summary["divergences"] <= 8 < eight_schools_runs["centred"]["divergences"] / 5
+    assert summary["funnel"] is None
+    assert not any("funnel" in w for w in summary["warnings"])
+    assert all(p["r_hat"] < 1.01 for p in summary["parameters"].values())
+    # posteriordb's reference posterior: mu about 4.4 (sd 3.3), tau about 3.6 (sd 3.2)
+    params = summary["parameters"]
+    assert abs(params["mu"]["mean"] - 4.4) < 4 * params["mu"]["mcse_mean"] + 0.2
+    assert abs(params["tau"]["mean"] - 3.6) < 4 * params["tau"]["mcse_mean"] + 0.2
+    assert "theta[school 1]" in summary["derived"]
+
+
+def test_auto_keeps_the_ensemble_for_small_models_and_says_why() -> None:
+    small = choose_sampler("auto", ENSEMBLE_MAX_PARAMETERS)
+    large = choose_sampler("auto", ENSEMBLE_MAX_PARAMETERS + 1)
+    assert small.name == "ensemble" and large.name == "nuts"
+    assert str(ENSEMBLE_MAX_PARAMETERS) in small.reason
+    assert choose_sampler("vi", 3).name == "vi"
+
+
+def test_a_nuts_result_saves_its_sampler_statistics_and_predicts() -> None:
+    graph, table, _, _ = hierarchical(9)
+    settings = {"sampler": "nuts", "chains": 2, "tune": 200, "draws": 200, **QUICK_MAP}
+    result = engine.run(graph, table, settings, seed=8)
+    state = result.to_state()
+    again = load_result(state)
+    assert again.summary() == result.summary()
+    for name in ("diverging", "tree_depth", "energy", "step_size"):
+        np.testing.assert_array_equal(again.arrays[name], result.arrays[name])
+    assert result.arrays["diverging"].shape == (2, 200)
+    X = np.array([[0.0], [3.0]])
+    mean, lower, upper = again.predict(X)
+    assert np.all(lower < mean) and np.all(mean < upper)
+    json.dumps(result.summary())
+
+
+def test_progress_counts_draws_over_all_chains() -> None:
+    graph, table, _, _ = hierarchical(9)
+    records = []
+    settings = {"sampler": "nuts", "chains": 2, "tune": 100, "draws": 100, **QUICK_MAP}
+    engine.run(graph, table, settings, seed=9, progress=records.append)
+    sampling = [r for r in records if r.message == "sampling (NUTS)"]
+    assert sampling and all(r.total == 400 for r in sampling)
+    assert all(0 <= r.step <= 400 for r in sampling)
+
+
+def test_stop_ends_a_nuts_run_within_a_second() -> None:
+    graph, table, _, _ = hierarchical(99)
+    token = CancelToken()
+    outcome: dict[str, float] = {}
+    started = threading.Event()
+
+    def progress(record) -> None:
+        if record.message == "sampling (NUTS)":
+            started.set()
+
+    def work() -> None:
+        try:
+            engine.run(
+                graph,
+                table,
+                {"sampler": "nuts", "draws": 100_000, **QUICK_MAP},
+                progress=progress,
+                cancel=token,
+            )
+        except RunCancelled:
+            outcome["cancelled_at"] = time.monotonic()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    assert started.wait(timeout=60)
+    token.cancel()
+    asked = time.monotonic()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert outcome["cancelled_at"] - asked < 1.0
