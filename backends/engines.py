@@ -38,7 +38,13 @@ class EngineInfo:
 
 
 ENGINES: dict[str, EngineInfo] = {
-    "mcmc": EngineInfo("mcmc", "MCMC (emcee)", "backends.mcmc.engine"),
+    "mcmc": EngineInfo(
+        "mcmc",
+        "MCMC (NUTS, emcee, VI)",
+        "backends.mcmc.engine",
+        # the gradient-based samplers: nutpie (with arviz and xarray) and JAX take seconds
+        ("backends.mcmc.nuts_run", "nutpie", "backends.mcmc.vi_run"),
+    ),
     "gp": EngineInfo("gp", "Gaussian process (gpytorch)", "backends.gp.engine", ("torch._dynamo",)),
     "gan": EngineInfo(
         "gan",

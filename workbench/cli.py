@@ -577,10 +577,27 @@ def format_summary(summary: dict[str, Any]) -> str:
     for key in ("log_marginal_likelihood",):
         if key in summary:
             lines.append(f"{key:<28} {_fmt(summary[key])}")
+    lines.extend(_sampler_lines(summary))
     if "converged" in summary:
         lines.append("converged: yes" if summary["converged"] else "converged: NO")
     lines.extend(f"warning: {w}" for w in summary.get("warnings", []))
     return "\n".join(lines)
+
+
+def _sampler_lines(summary: dict[str, Any]) -> list[str]:
+    """Which sampler ran, why, and the statistics its users read first."""
+    if "sampler" not in summary:
+        return []
+    lines = [f"sampler: {summary['sampler']} ({summary.get('sampler_reason', '')})"]
+    if summary["sampler"] == "nuts":
+        bfmi = ", ".join(f"{b:.2f}" for b in summary.get("e_bfmi", []))
+        lines.append(
+            f"divergences: {summary['divergences']}  max tree depth hits: "
+            f"{summary['max_tree_depth_hits']}  E-BFMI per chain: {bfmi}"
+        )
+    if summary["sampler"] == "vi":
+        lines.append(f"VI check: {summary.get('vi_verdict', '')}")
+    return lines
 
 
 def _fmt(value: Any) -> str:

@@ -49,6 +49,21 @@ def test_summary_json_has_the_documented_keys(ran_project: Path, capsys) -> None
     for row in summary["parameters"].values():
         assert SUMMARY_KEYS <= set(row)
     assert 9.0 < summary["parameters"]["mu"]["mean"] < 11.0
+    assert summary["sampler"] == "ensemble" and "auto: 2 parameter(s)" in summary["sampler_reason"]
+
+
+def test_the_sampler_is_chosen_with_set_and_named_in_the_summary(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    path = tmp_path / "schools.wbproj"
+    shutil.copy(ROOT / "resources" / "examples" / "eight-schools.wbproj", path)
+    assert main(["run", str(path), "--quick", "--set", "sampler=nuts", "--seed", "3"]) == 0
+    capsys.readouterr()
+    assert main(["summary", str(path), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["sampler"] == "nuts" and summary["sampler_reason"].startswith("nuts was asked")
+    assert isinstance(summary["divergences"], int) and len(summary["e_bfmi"]) == summary["chains"]
+    assert main(["summary", str(path)]) == 0
+    text = capsys.readouterr().out
+    assert "sampler: nuts" in text and "divergences:" in text
 
 
 def test_predict_writes_mean_and_interval_for_new_rows(ran_project: Path, tmp_path: Path) -> None:

@@ -159,6 +159,12 @@ def _diagnostics(summary: dict[str, Any]) -> dict[str, Any]:
         "facts": [
             (k, tech(summary[k]))
             for k in (
+                "sampler",
+                "chains",
+                "draws_per_chain",
+                "divergences",
+                "max_tree_depth_hits",
+                "pareto_k",
                 "ensembles",
                 "walkers",
                 "steps",
