@@ -317,3 +317,37 @@ def test_stop_ends_a_nuts_run_within_a_second() -> None:
     thread.join(timeout=10)
     assert not thread.is_alive()
     assert outcome["cancelled_at"] - asked < 1.0
+
+
+def test_flat_uniform_priors_on_kidiq_sample_correctly_with_nuts() -> None:
+    """Issue 16's wide-prior case: Uniform(-1e8, 1e8) on the coefficients, a "flat"
+    prior whose posterior is 1e-9 wide on the logit scale. Truth: least squares."""
+    from workbench.project import load_project
+
+    examples = Path(__file__).resolve().parents[3] / "resources" / "examples"
+    table = load_project(examples / "kidiq.wbproj").dataset.column_table()
+    x, y = np.asarray(table["mom_iq"], float), np.asarray(table["kid_score"], float)
+    graph = Graph()
+    rows = graph.add_plate(Plate("rows"))
+    flat = {"lower": "-1e8", "upper": "1e8"}
+    graph.add_node(Node("b0", "stochastic", distribution="Uniform", params=flat))
+    graph.add_node(Node("b1", "stochastic", distribution="Uniform", params=flat))
+    graph.add_node(Node("sigma", "stochastic", distribution="HalfCauchy", params={"sigma": "2.5"}))
+    graph.add_node(Node("x", "data", columns=["mom_iq"], plate=rows.id))
+    graph.add_node(
+        Node(
+            "y",
+            "observed",
+            distribution="Normal",
+            params={"mu": "b0 + b1 * x", "sigma": "sigma"},
+            columns=["kid_score"],
+            plate=rows.id,
+        )
+    )
+    summary = engine.run(graph, table, {"sampler": "nuts", **QUICK_MAP}, seed=10).summary()
+    slope, intercept = np.polyfit(x, y, 1)
+    params = summary["parameters"]
+    assert abs(params["b1"]["mean"] - slope) < 4 * params["b1"]["mcse_mean"] + 0.005
+    assert abs(params["b0"]["mean"] - intercept) < 4 * params["b0"]["mcse_mean"] + 0.5
+    assert params["b1"]["sd"] == pytest.approx(0.06, rel=0.1)
+    assert summary["converged"] and summary["divergences"] == 0, summary["warnings"]
