@@ -351,3 +351,21 @@ def test_flat_uniform_priors_on_kidiq_sample_correctly_with_nuts() -> None:
     assert abs(params["b0"]["mean"] - intercept) < 4 * params["b0"]["mcse_mean"] + 0.5
     assert params["b1"]["sd"] == pytest.approx(0.06, rel=0.1)
     assert summary["converged"] and summary["divergences"] == 0, summary["warnings"]
+
+
+def test_the_eight_schools_example_agrees_between_nuts_and_the_ensemble() -> None:
+    """The example now runs with NUTS under auto (10 parameters); its numbers must agree
+    with the ensemble's, which ran it before, within their Monte Carlo errors."""
+    from workbench.project import load_project
+
+    examples = Path(__file__).resolve().parents[3] / "resources" / "examples"
+    project = load_project(examples / "eight-schools.wbproj")
+    table = project.dataset.column_table()
+    nuts = engine.run(project.graph, table, {"sampler": "auto", **QUICK_MAP}, seed=11).summary()
+    ensemble_settings = {"sampler": "ensemble", "max_steps": 4000, **QUICK_MAP}
+    ensemble = engine.run(project.graph, table, ensemble_settings, seed=11).summary()
+    assert nuts["sampler"] == "nuts" and ensemble["sampler"] == "ensemble"
+    for name, row in nuts["parameters"].items():
+        other = ensemble["parameters"][name]
+        error = np.hypot(row["mcse_mean"], other["mcse_mean"])
+        assert abs(row["mean"] - other["mean"]) < 4 * error, name
