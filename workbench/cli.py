@@ -499,6 +499,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     from backends.explain.record import has_ranges
     from workbench.report import explain_row_json
+    from workbench.report.provenance import caveats
 
     project = load_project(args.project)
     record = explain_row_json(project, args.row, run_id=args.run, level=args.level)
@@ -539,7 +540,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
             f"{k} from {v['from']:.4g} to {v['to']:.4g}" for k, v in option["changes"].items()
         )
         print(f"  would change the decision: {changes} (probability {option['probability']:.0%})")
-    for note in record.get("notes") or []:
+    for note in [*(record.get("notes") or []), *caveats(record)]:
         print(f"  note: {note}")
     return 0
 

@@ -42,6 +42,7 @@ class RunPlan:
     table: ColumnTable  # the rows the engine fits: the project's, less the held-out ones
     holdout_rows: tuple[int, ...] = ()  # project table rows (from 0) kept out of the fit
     holdout_table: str = ""  # the fingerprint of the table they number
+    table_fingerprint: str = ""  # the fingerprint of the project's whole table
 
 
 def prepare_run(
@@ -94,6 +95,7 @@ def prepare_run(
         table=table.take(kept) if len(held) else table,
         holdout_rows=tuple(int(i) for i in held),
         holdout_table=table.fingerprint if len(held) else "",
+        table_fingerprint=table.fingerprint,
     )
 
 
@@ -125,13 +127,16 @@ def execute_plan(
         message=f"took {time.perf_counter() - began:.1f} s",
         holdout_rows=list(plan.holdout_rows),
         holdout_table=plan.holdout_table,
+        graph=plan.graph.to_dict(),
+        table_fingerprint=plan.table_fingerprint,
     )
     record.attach_result(result)
     return record
 
 
 def failed_record(plan: RunPlan, started: str, message: str, status: str = "failed") -> RunRecord:
-    """A history entry for a run that did not finish; it holds no result."""
+    """A history entry for a run that did not finish; it holds no result, but keeps the
+    model and data it was asked to fit."""
     return RunRecord(
         engine=plan.engine,
         settings=plan.settings,
@@ -141,4 +146,6 @@ def failed_record(plan: RunPlan, started: str, message: str, status: str = "fail
         finished=now_iso(),
         status=status,
         message=message,
+        graph=plan.graph.to_dict(),
+        table_fingerprint=plan.table_fingerprint,
     )

@@ -1,9 +1,10 @@
 """emcee's integrated autocorrelation time, with every walker in one FFT.
 
 ``emcee.autocorr.integrated_time`` computes one complex FFT per walker and
-parameter. The convergence check calls it every ``check_every`` steps on the whole
-chain so far, so with 256 walkers it took half of a kidiq run (25 of 50 s: 94,000
-FFTs). The estimator here is the same one (Goodman & Weare's as emcee implements
+parameter. The convergence check calls it every ``check_every`` steps, on the
+ensemble's stored history (at most ``sampler.MAX_STORED`` steps: ``sampler.History``),
+so with 256 walkers one complex FFT per walker took half of a kidiq run (25 of 50 s:
+94,000 FFTs). The estimator here is the same one (Goodman & Weare's as emcee implements
 it: the walkers' normalised autocorrelation functions averaged, summed into τ(M), and
 the window M the first with M ≥ c τ(M)), computed with a real FFT over the step axis
 of all walkers at once; a test checks it against emcee to 1e-10.

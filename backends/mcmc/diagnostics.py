@@ -43,37 +43,44 @@ def parameter_table(draws: np.ndarray, names: list[str]) -> dict[str, dict[str, 
     }
 
 
+def drift(runs: list[np.ndarray]) -> np.ndarray:
+    """R-hat per parameter between the first and the second half in time of each
+    ensemble's run: ``runs`` holds one (steps, walkers, parameters) array per
+    ensemble (burn-in removed). Each half is one chain, flattened walker by walker
+    like the draws; rank-normalised R-hat sees a shift of location or of spread. The
+    draws' own R-hat cannot: it compares ensembles, which share their start, and it
+    splits each chain by walkers (the draws are walker-major), not in time. NaN
+    where it cannot be computed (too few steps, a constant parameter)."""
+    half = min(len(run) for run in runs) // 2
+    dim = runs[0].shape[-1]
+    if half < 2:
+        return np.full(dim, np.nan)
+    size = min(half * run.shape[1] for run in runs)
+    chains = []
+    for run in runs:
+        run = run[len(run) - 2 * half :]
+        for part in (run[:half], run[half:]):
+            chains.append(np.swapaxes(part, 0, 1).reshape(-1, dim)[:size])
+    with np.errstate(all="ignore"):
+        return np.asarray(array_stats.rhat(np.moveaxis(np.stack(chains), -1, 0)), dtype=float)
+
+
 def _listing(names: list[str], limit: int = 5) -> str:
     shown = ", ".join(names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
-def verdict(
-    table: dict[str, dict[str, float | None]],
-    *,
-    n_chains: int,
-    tau_converged: bool,
-    tau_max: float,
-    steps: int,
-    tau_factor: float,
-    stuck: list[list[int]],
-    acceptance: float,
-) -> tuple[bool, list[str]]:
-    """(converged, warnings): converged only when every check passes."""
+def draw_checks(table: dict[str, dict[str, float | None]], n_chains: int, unit: str) -> list[str]:
+    """R-hat across independent ``unit``s ("chain", "ensemble") and bulk/tail ESS: the
+    checks every Markov chain sampler shares (Vehtari et al. 2021)."""
     warnings: list[str] = []
-    if not tau_converged:
-        warnings.append(
-            f"The chains did not reach emcee's convergence rule: {steps} steps per ensemble, "
-            f"but the longest autocorrelation time is {tau_max:.0f} steps and the rule asks for "
-            f"{tau_factor:g} times that with a stable estimate. Raise the step budget."
-        )
     if n_chains < 2:
-        warnings.append("R-hat needs at least two independent ensembles; it was not computed.")
+        warnings.append(f"R-hat needs at least two independent {unit}s; it was not computed.")
     else:
         high = [n for n, row in table.items() if row["r_hat"] is None or row["r_hat"] > RHAT_LIMIT]
         if high:
             warnings.append(
-                f"R-hat is above {RHAT_LIMIT} for {_listing(high)}: the independent ensembles "
+                f"R-hat is above {RHAT_LIMIT} for {_listing(high)}: the independent {unit}s "
                 "disagree, so the posterior for these is not reliable (several modes, or a "
                 "shape such as a funnel that the sampler explores poorly)."
             )
@@ -86,11 +93,46 @@ def verdict(
             f"The effective sample size is below {need} for {_listing(low)}: means and "
             "intervals of these are uncertain. Run longer."
         )
+    return warnings
+
+
+def verdict(
+    table: dict[str, dict[str, float | None]],
+    *,
+    n_chains: int,
+    tau_converged: bool,
+    tau_max: float,
+    steps: int,
+    tau_factor: float,
+    stuck: list[list[int]],
+    acceptance: float,
+    drifting: list[str] | None = None,
+) -> tuple[bool, list[str]]:
+    """(converged, warnings): converged only when every check passes. ``drifting``
+    names the parameters whose run after burn-in drifts (``sampler.Chains.drifting``);
+    the sampler then also reports ``tau_converged`` false."""
+    warnings: list[str] = []
+    if drifting:
+        warnings.append(
+            f"The walkers had not settled for {_listing(drifting)}: the first and second "
+            "halves of each ensemble's run after burn-in disagree (R-hat between them above "
+            f"{RHAT_LIMIT}), so these draws still depend on where the walkers started, "
+            "whatever the R-hat between ensembles says. Raise the step budget; if that does "
+            "not help, try move = stretch."
+        )
+    if not tau_converged and (not drifting or steps <= tau_factor * tau_max):
+        warnings.append(
+            f"The chains did not reach emcee's convergence rule: {steps} steps per ensemble, "
+            f"but the longest autocorrelation time is {tau_max:.0f} steps and the rule asks for "
+            f"{tau_factor:g} times that with a stable estimate. Raise the step budget."
+        )
+    warnings.extend(draw_checks(table, n_chains, "ensemble"))
     n_stuck = sum(len(s) for s in stuck)
     if n_stuck:
         warnings.append(
-            f"{n_stuck} walker(s) were stuck (acceptance far below the rest of their ensemble) "
-            "and were left out of the draws."
+            f"{n_stuck} walker(s) were stuck or stranded (acceptance, or log-density, far "
+            "below the rest of their ensemble) and were left out of the draws: the start was "
+            "poor or the posterior has regions the ensembles cross only rarely."
         )
     if acceptance < 0.1:
         warnings.append(

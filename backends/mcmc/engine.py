@@ -70,17 +70,24 @@ def run(
     choice = choose_sampler(opts["sampler"], model.dim)
     rng = np.random.default_rng(seed)
     progress(Progress(0, None, "finding the posterior mode (MAP)"))
-    start = find_map(model.log_density, model.dim, rng, opts["map_restarts"], cancel)
+    # The gradient-based samplers import JAX, nutpie and Pyro: only when they run. Their
+    # exact gradient also serves the mode search (finite differences cost 2·dim calls).
+    density = None
+    if choice.name in ("nuts", "vi"):
+        from backends.graph.gradient import JaxDensity
+
+        density = JaxDensity(model)
+    exact = None if density is None else density.batch_value_and_grad
+    start = find_map(model.log_density, model.dim, rng, opts["map_restarts"], cancel, exact)
     progress(Progress(0, None, f"sampling with {choice.name}"))
-    # The gradient-based samplers import torch, nutpie and Pyro: only when they run.
-    if choice.name == "nuts":
+    if density is not None and choice.name == "nuts":
         from backends.mcmc.nuts_run import run_nuts
 
-        outcome = run_nuts(model, graph, start, opts, rng, seed, progress, cancel)
+        outcome = run_nuts(model, density, graph, start, opts, rng, seed, progress, cancel)
     elif choice.name == "vi":
         from backends.mcmc.vi_run import run_vi
 
-        outcome = run_vi(model, start, opts, seed, progress, cancel)
+        outcome = run_vi(model, start, opts, rng, seed, progress, cancel)
     else:
         outcome = run_ensemble(model, graph, table, start, opts, rng, seed, progress, cancel)
     progress(Progress(1, 1, "summarising"))

@@ -86,6 +86,7 @@ def run_ensemble(
             tau_factor=opts["tau_factor"],
             stuck=chains.stuck,
             acceptance=acceptance,
+            drifting=[model.names[i] for i in chains.drifting],
         )
 
     return SamplerOutcome(

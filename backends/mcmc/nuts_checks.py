@@ -86,10 +86,11 @@ def nuts_warnings(
         centred = centred_nodes(graph)
         if where in centred:
             funnel = Funnel(centred[where], where)
+            family = graph.node_by_name(funnel.node).distribution
             text += (
-                f" The model has a funnel ({funnel.node} ~ …({funnel.scale}) is in the centred "
-                f"form); the non-centred form ({funnel.node} = mean + {funnel.scale} * z, "
-                "z ~ Normal(0, 1)) usually fixes it."
+                f" The model has a funnel: {funnel.node} ~ {family}(…, {funnel.scale}) is in "
+                f"the centred form; the non-centred form ({funnel.node} = mean + "
+                f"{funnel.scale} * z, z ~ Normal(0, 1)) usually fixes it."
             )
         else:
             text += " Raising target_accept (0.9, 0.95) or reparameterising may help."

@@ -6,7 +6,7 @@ computed across independent ensembles, each one a "chain" for ArviZ.
 
 Why lock-step chunks: every ensemble advances ``check_every`` steps, then τ is
 estimated on all of them. An ensemble is plain data between chunks (positions,
-log-densities, random state, the chain so far), so a chunk can run here — with
+log-densities, random state, its history), so a chunk can run here — with
 cancellation and progress checked at every step — or in a worker process of a
 ``concurrent.futures`` pool (``pool.py``), the ensembles being independent.
 
@@ -15,6 +15,26 @@ analysis & convergence"): estimate the integrated autocorrelation time τ as the
 chain grows; stop once every ensemble's chain is longer than ``tau_factor``·τ
 for every parameter and τ changed by less than ``tau_rtol`` since the last check.
 Burn-in is then 2·max τ and thinning ½·min τ.
+
+Why a bounded history: keeping every step made memory grow with the run (3.6 GB
+for a 51-parameter model) and each check recompute τ over the whole chain (17 s
+per check at 10,000 steps). An ensemble keeps at most ``History.cap`` steps: the
+steps t = s, 2s, 3s, ... of stride s; when full, every second one is dropped and
+s doubles. τ is estimated on the stored steps, in their units, times s — the same
+estimator over the same span of the run, at a resolution finer than τ (at the
+rule's length, 50 τ, the stored steps hold 5 to 10 per τ; a parameter mixing much
+faster than s is overestimated, at most about s, which neither sets the rule nor
+does harm to the thinning). A check then costs a bounded amount whatever the
+chain's length, and so does the memory. The draws come from the stored steps:
+thinning is ½·min τ rounded to a multiple of s.
+
+Why more checks than emcee's rule: all ensembles start from the same ball, so
+R-hat across them cannot see a start they all share and have not forgotten. Two
+things are looked at on the run after burn-in: walkers stranded far below the
+rest of their ensemble in log-density (``stray_walkers``; left out of the draws
+like stuck ones, and counted with them), and drift between the first and second
+halves of each ensemble's run (``diagnostics.drift``): while it drifts the run
+goes on, and if it still does when the budget is spent the parameters are named.
 """
 
 from __future__ import annotations
@@ -27,11 +47,78 @@ import emcee
 import numpy as np
 
 from backends.mcmc.autocorr import integrated_time
+from backends.mcmc.diagnostics import RHAT_LIMIT, drift
 from backends.mcmc.moves import make_move
 from backends.runtime import CancelToken, Progress, ProgressCallback
 
 LogDensity = Callable[[np.ndarray], np.ndarray]
 StepHook = Callable[[int, emcee.State, float], None]
+
+
+HISTORY_BYTES = 32 * 2**20  # stored positions and log-densities per ensemble, at most
+MIN_STORED = 256  # stored steps however large the model (then HISTORY_BYTES is exceeded)
+MAX_STORED = 512  # stored steps however small the model: at the rule's 50 τ, 5-10 per τ
+DRIFT_DRAWS = 2000  # draws per ensemble that the drift check compares, about
+STRAY_SPREADS = 10.0  # a walker this many typical spreads of log-density below the rest strays
+
+
+@dataclass
+class History:
+    """One ensemble's chain, progressively thinned so that it never holds more than
+    ``cap`` steps: the steps t = stride, 2·stride, ... (t counted from 1 after the
+    start). When a step that belongs does not fit, every second stored step is
+    dropped (those kept are the multiples of 2·stride) and the stride doubles."""
+
+    positions: np.ndarray  # (cap, walkers, dim); the first ``size`` rows are filled
+    log_prob: np.ndarray  # (cap, walkers)
+    stride: int = 1
+    size: int = 0
+    steps: int = 0  # steps seen
+
+    @classmethod
+    def empty(cls, walkers: int, dim: int, cap: int | None = None) -> History:
+        if cap is None:
+            fits = HISTORY_BYTES // (8 * walkers * (dim + 1))
+            cap = int(np.clip(fits, MIN_STORED, MAX_STORED))
+        cap = max(2, cap - cap % 2)
+        return cls(np.empty((cap, walkers, dim)), np.empty((cap, walkers)))
+
+    @property
+    def cap(self) -> int:
+        return len(self.positions)
+
+    @property
+    def chain(self) -> np.ndarray:
+        """The stored steps, (size, walkers, dim) (a view)."""
+        return self.positions[: self.size]
+
+    @property
+    def step_numbers(self) -> np.ndarray:
+        """The step t of each stored row."""
+        return self.stride * np.arange(1, self.size + 1)
+
+    def add(self, chain: np.ndarray, log_prob: np.ndarray) -> None:
+        """Append the steps that follow ``steps``: ``chain`` is (n, walkers, dim)."""
+        t = self.steps + np.arange(1, len(chain) + 1)
+        wanted = np.flatnonzero(t % self.stride == 0)
+        while self.size + wanted.size > self.cap:
+            self._halve()
+            wanted = np.flatnonzero(t % self.stride == 0)
+        end = self.size + wanted.size
+        self.positions[self.size : end] = chain[wanted]
+        self.log_prob[self.size : end] = log_prob[wanted]
+        self.size, self.steps = end, self.steps + len(chain)
+
+    def _halve(self) -> None:
+        half = self.size // 2
+        self.positions[:half] = self.positions[1 : 2 * half : 2]
+        self.log_prob[:half] = self.log_prob[1 : 2 * half : 2]
+        self.size, self.stride = half, 2 * self.stride
+
+    def tau(self) -> np.ndarray:
+        """τ per parameter in steps: emcee's estimate on the stored steps times the
+        stride (NaN where a walker did not move)."""
+        return self.stride * integrated_time(self.chain)
 
 
 @dataclass
@@ -41,16 +128,12 @@ class Ensemble:
     coords: np.ndarray  # (walkers, dim)
     log_prob: np.ndarray | None  # (walkers,), None before the first step
     random_state: tuple
-    chain: list[np.ndarray] = field(default_factory=list)  # chunks of (steps, walkers, dim)
-    log_probs: list[np.ndarray] = field(default_factory=list)  # chunks of (steps, walkers)
+    history: History | None = None  # None until the first chunk
     accepted: np.ndarray | None = None  # (walkers,) accepted moves so far
 
     @property
     def steps(self) -> int:
-        return sum(len(c) for c in self.chain)
-
-    def full_chain(self) -> np.ndarray:
-        return np.concatenate(self.chain)
+        return 0 if self.history is None else self.history.steps
 
     def acceptance(self) -> np.ndarray:
         return self.accepted / max(self.steps, 1)
@@ -100,8 +183,9 @@ def advance(
 
 
 def absorb(ensemble: Ensemble, chunk: Chunk) -> None:
-    ensemble.chain.append(chunk.chain)
-    ensemble.log_probs.append(chunk.log_probs)
+    if ensemble.history is None:
+        ensemble.history = History.empty(*chunk.coords.shape)
+    ensemble.history.add(chunk.chain, chunk.log_probs)
     ensemble.accepted = (
         chunk.accepted if ensemble.accepted is None else (ensemble.accepted + chunk.accepted)
     )
@@ -123,6 +207,7 @@ class Chains:
     thin: int
     tau_converged: bool
     history: list[dict] = field(default_factory=list)  # τ at each check, for the report
+    drifting: list[int] = field(default_factory=list)  # parameters whose halves disagree
 
 
 @dataclass
@@ -188,21 +273,28 @@ def run_ensembles(
     progress: ProgressCallback,
     plan: StepPlan,
 ) -> Chains:
-    """Advance every ensemble chunk by chunk until converged or out of budget."""
+    """Advance every ensemble chunk by chunk until converged or out of budget.
+
+    Converged: emcee's rule holds and no parameter drifts between the halves of
+    the run after burn-in (``_drifting``; looked at only when the rule holds and
+    the run would stop, and once at the end)."""
     dim = ensembles[0].coords.shape[1]
     old_tau = np.full(dim, np.inf)
     history: list[dict] = []
-    steps, converged = 0, False
+    steps, rule, drifting, tau = 0, False, None, None
     while steps < settings.max_steps:
         chunk = min(settings.check_every, settings.max_steps - steps)
         for ensemble, result in zip(ensembles, run_chunk(ensembles, chunk), strict=True):
             absorb(ensemble, result)
         steps += chunk
-        worst = np.max(_tau(ensembles), axis=0)
+        tau = _tau(ensembles)
+        worst = np.max(tau, axis=0)
         history.append({"step": steps, "tau_max": float(np.max(worst))})
         long_enough = bool(np.all(worst * settings.tau_factor < steps))
         stable = bool(np.all(np.abs(old_tau - worst) / worst < settings.tau_rtol))
-        converged = long_enough and stable
+        rule = long_enough and stable
+        drifting = _drifting(ensembles, tau, steps) if rule and settings.until_converged else None
+        converged = rule and not drifting
         old_tau = worst
         plan.total = _expected_steps(settings, steps, worst) * len(ensembles)
         message = f"{steps} steps per ensemble; max τ = {np.max(worst):.1f}"
@@ -216,7 +308,10 @@ def run_ensembles(
         )
         if converged and settings.until_converged:
             break
-    return _collect(ensembles, steps, converged, settings.max_draws, history)
+    if drifting is None:
+        drifting = _drifting(ensembles, tau, steps)
+    converged = rule and not drifting
+    return _collect(ensembles, tau, steps, converged, settings.max_draws, history, drifting)
 
 
 def _expected_steps(settings: SamplerSettings, steps: int, worst_tau: np.ndarray) -> int:
@@ -234,9 +329,25 @@ def _tau(ensembles: list[Ensemble]) -> np.ndarray:
     short or stuck to give one counts as τ = its length)."""
     out = []
     for ensemble in ensembles:
-        tau = integrated_time(ensemble.full_chain())
+        tau = ensemble.history.tau()
         out.append(np.where(np.isfinite(tau) & (tau > 0), tau, ensemble.steps))
     return np.array(out)
+
+
+def _burn_in_and_thin(tau: np.ndarray, steps: int) -> tuple[int, int]:
+    """Burn-in 2·max τ (at most half the run), thinning ½·min τ (at least 20 draws per
+    walker after burn-in), both in steps."""
+    burn_in = min(int(2 * np.max(tau)), steps // 2)
+    thin = max(1, min(int(0.5 * np.min(tau)), max(1, (steps - burn_in) // 20)))
+    return burn_in, thin
+
+
+def _after_burn_in(history: History, burn_in: int, thin: int) -> tuple[np.ndarray, int]:
+    """Indices of the stored steps after ``burn_in``, every ``thin`` steps as nearly as
+    the stored stride allows (a multiple of it), and that spacing in steps."""
+    every = max(1, round(thin / history.stride))
+    first = -(-(burn_in + 1) // history.stride) - 1
+    return np.arange(first, history.size, every), every * history.stride
 
 
 def stuck_walkers(acceptance: np.ndarray) -> np.ndarray:
@@ -245,33 +356,80 @@ def stuck_walkers(acceptance: np.ndarray) -> np.ndarray:
     return np.flatnonzero(acceptance < min(0.25 * median, 0.05))
 
 
-def _collect(
-    ensembles: list[Ensemble], steps: int, converged: bool, max_draws: int, history: list
-) -> Chains:
-    tau = _tau(ensembles)
-    burn_in = min(int(2 * np.max(tau)), steps // 2)
-    thin = max(1, min(int(0.5 * np.min(tau)), max(1, (steps - burn_in) // 20)))
-    draws, logps, accept, stuck = [], [], [], []
+def stray_walkers(log_prob: np.ndarray) -> np.ndarray:
+    """Walkers stranded far below the rest of their ensemble, from their log-densities
+    after burn-in, (steps, walkers): a median more than ``STRAY_SPREADS`` typical
+    interquartile ranges (one walker's, over time) below the median walker's.
+
+    Walkers far out in a region of negligible mass can keep moving among themselves
+    (their acceptance looks normal) for thousands of steps, and they fatten the tails
+    by orders of magnitude (kidiq from a start far too wide: sigma 1200 ± 10,600 for
+    18.3 ± 0.6). In equilibrium a walker's median over the run after burn-in lies
+    within a fraction of one spread of the others' (a Cauchy posterior's walker would
+    have to sit beyond |x| = 9000 for half its run)."""
+    medians = np.median(log_prob, axis=0)
+    upper, lower = np.percentile(log_prob, [75, 25], axis=0)
+    spread = float(np.median(upper - lower))
+    if not spread > 0:
+        return np.array([], dtype=int)
+    return np.flatnonzero(medians < np.median(medians) - STRAY_SPREADS * spread)
+
+
+def _left_out(ensemble: Ensemble, burn_in: int) -> np.ndarray:
+    """Walkers kept out of the draws: stuck (``stuck_walkers``) or stranded
+    (``stray_walkers``)."""
+    rows, _ = _after_burn_in(ensemble.history, burn_in, 1)
+    stray = stray_walkers(ensemble.history.log_prob[rows])
+    return np.union1d(stuck_walkers(ensemble.acceptance()), stray).astype(int)
+
+
+def _drifting(ensembles: list[Ensemble], tau: np.ndarray, steps: int) -> list[int]:
+    """Parameters whose first and second halves after burn-in disagree (R-hat between
+    the halves of every ensemble above the limit): the walkers had not settled."""
+    burn_in, _ = _burn_in_and_thin(tau, steps)
+    runs = []
     for ensemble in ensembles:
-        acceptance = ensemble.acceptance()
-        bad = stuck_walkers(acceptance)
-        good = np.setdiff1d(np.arange(acceptance.size), bad)
-        draws.append(ensemble.full_chain()[burn_in::thin][:, good, :])
-        logps.append(np.concatenate(ensemble.log_probs)[burn_in::thin][:, good])
-        accept.append(acceptance)
-        stuck.append([int(i) for i in bad])
-    keep = min(min(c.shape[0] * c.shape[1] for c in draws), max_draws)
+        good = np.setdiff1d(np.arange(ensemble.coords.shape[0]), _left_out(ensemble, burn_in))
+        rows, _ = _after_burn_in(ensemble.history, burn_in, 1)
+        wanted = max(8, DRIFT_DRAWS // good.size)  # spread over the run: all walkers count
+        rows = rows[:: max(1, -(-rows.size // wanted))]
+        runs.append(ensemble.history.positions[rows][:, good, :])
+    return [int(i) for i in np.flatnonzero(drift(runs) > RHAT_LIMIT)]
+
+
+def _collect(
+    ensembles: list[Ensemble],
+    tau: np.ndarray,
+    steps: int,
+    converged: bool,
+    max_draws: int,
+    history: list,
+    drifting: list[int],
+) -> Chains:
+    burn_in, thin = _burn_in_and_thin(tau, steps)
+    picked = [_after_burn_in(e.history, burn_in, thin) for e in ensembles]
+    accept = [e.acceptance() for e in ensembles]
+    stuck = [_left_out(e, burn_in) for e in ensembles]
+    good = [np.setdiff1d(np.arange(a.size), bad) for a, bad in zip(accept, stuck, strict=True)]
+    available = min(rows.size * g.size for (rows, _), g in zip(picked, good, strict=True))
+    keep = min(available, max_draws)
+    draws, logps = [], []
+    for ensemble, (rows, _), g in zip(ensembles, picked, good, strict=True):
+        latest = rows[rows.size - min(rows.size, -(-keep // g.size)) :]  # the steps kept
+        draws.append(_walker_major(ensemble.history.positions[latest][:, g, :], keep))
+        logps.append(_walker_major(ensemble.history.log_prob[latest][:, g, None], keep)[:, 0])
     return Chains(
-        draws=np.stack([_walker_major(c, keep) for c in draws]),
-        log_density=np.stack([_walker_major(lp[..., None], keep)[:, 0] for lp in logps]),
+        draws=np.stack(draws),
+        log_density=np.stack(logps),
         tau=tau,
         acceptance=np.stack(accept),
-        stuck=stuck,
+        stuck=[[int(i) for i in bad] for bad in stuck],
         steps=steps,
         burn_in=burn_in,
-        thin=thin,
+        thin=picked[0][1],
         tau_converged=converged,
         history=history,
+        drifting=drifting,
     )
 
 

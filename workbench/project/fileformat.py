@@ -224,6 +224,13 @@ def _build_run(raw: dict[str, Any], archive: zipfile.ZipFile, name: str) -> RunR
             key: _read_entry(archive, entry, name) for key, entry in raw.get("blobs", {}).items()
         }
         state = ResultState(raw["meta"], arrays, blobs)
+    if raw["graph"] is not None:  # kept as stored: the fingerprint is of what the file holds
+        try:
+            Graph.from_dict(raw["graph"])
+        except GraphError as exc:
+            raise ProjectFileError(
+                f"{name}: the model of run {raw['id']} is malformed: {exc}"
+            ) from exc
     return RunRecord(
         id=raw["id"],
         engine=raw["engine"],
@@ -236,6 +243,8 @@ def _build_run(raw: dict[str, Any], archive: zipfile.ZipFile, name: str) -> RunR
         message=raw.get("message", ""),
         holdout_rows=list(raw.get("holdout_rows", [])),
         holdout_table=raw.get("holdout_table", ""),
+        graph=raw["graph"],
+        table_fingerprint=raw["table_fingerprint"],
         summary=raw.get("summary", {}),
         state=state,
     )

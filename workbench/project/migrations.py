@@ -12,9 +12,22 @@ from typing import Any
 
 from workbench.project.errors import ProjectFileError
 
-CURRENT_VERSION = 1
+CURRENT_VERSION = 2
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+def _v1_to_v2(raw: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 keeps with each run the model it fitted and the fingerprint of its
+    table. A version 1 run did not keep them: they are marked unknown (``null`` and
+    ``""``), never filled in from the project's current model and table, which may
+    have been edited since the run."""
+    runs = raw.get("runs")
+    if not isinstance(runs, list):  # the schema check that follows names the problem
+        return raw
+    unknown = {"graph": None, "table_fingerprint": ""}
+    return {**raw, "runs": [{**r, **unknown} if isinstance(r, dict) else r for r in runs]}
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
 
 
 def migrate(raw: dict[str, Any], name: str) -> dict[str, Any]:

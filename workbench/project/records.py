@@ -36,6 +36,12 @@ class RunRecord:
     # table rows (from 0) left out of the fit, to check the predictive intervals on
     holdout_rows: list[int] = field(default_factory=list)
     holdout_table: str = ""  # the fingerprint of the table those row numbers belong to
+    # what the run was asked to fit, so that its report describes this model and these
+    # data even after the project's are edited: the graph as Graph.to_dict() and the
+    # whole table's ColumnTable.fingerprint. None and "": a run of an older format,
+    # whose model and data were not kept
+    graph: dict[str, Any] | None = None
+    table_fingerprint: str = ""
     summary: dict[str, Any] = field(default_factory=dict)
     state: ResultState | None = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -72,6 +78,8 @@ class RunRecord:
             "message": self.message,
             "holdout_rows": self.holdout_rows,
             "holdout_table": self.holdout_table,
+            "graph": self.graph,
+            "table_fingerprint": self.table_fingerprint,
             "summary": self.summary,
             "meta": self.state.meta if self.state else None,
         }

@@ -27,6 +27,7 @@ from backends.explain import (
 from backends.explain.attributions import Attributions
 from backends.runtime import CancelToken, ColumnTable, EngineError
 from workbench.project import Project, RunRecord
+from workbench.report import provenance
 from workbench.report.errors import ReportError
 from workbench.report.settings import ReportSettings, read_settings
 
@@ -185,6 +186,8 @@ def explain_one_row(
     record["input_levels"] = {
         name: level_name(levels[name][int(record["inputs"][name])]) for name in levels
     }
+    # which model and data made these numbers: the run's own, or "not known"
+    record.update(provenance.facts(data.record, data.table.fingerprint))
     if rule is not None and categorical:
         record["notes"].append(
             f"Categorical inputs ({', '.join(categorical)}) are not searched for "

@@ -62,7 +62,7 @@ def build_annex(
 ) -> dict[str, Any]:
     record, result = data.record, data.result
     summary = record.summary
-    graph = provenance.run_graph(project, record)
+    graph = provenance.run_graph(record)
     rows, attributions = analysis.explain_sample(data, level, cancel)
     typical = float(np.median(np.abs(attributions.values).sum(axis=1)))
     gates.check_additivity(
@@ -74,13 +74,7 @@ def build_annex(
     importance = global_importance(attributions)
     annex: dict[str, Any] = {
         "model": {
-            "figure": model_figure(graph),
-            "statements": graph_statements(graph),
-            "descriptions": [
-                (n["name"], n["description"])
-                for n in graph.get("nodes", [])
-                if n.get("description")
-            ],
+            **_model_as_drawn(graph),
             "target": result.target,
             "inputs": list(result.input_names),
         },
@@ -129,10 +123,25 @@ def build_annex(
         "fairness": None
         if settings.protected is None
         else _fairness(project, data, settings, importance, explanation),
-        "provenance": _provenance(project, data, graph),
+        "provenance": _provenance(project, data),
         "settings_notes": _settings_notes(settings, result),
     }
     return annex
+
+
+def _model_as_drawn(graph: dict[str, Any] | None) -> dict[str, Any]:
+    """The picture, statements and descriptions of the run's own model; for a run that
+    did not keep it, the sentence that says so (the current model may not be it)."""
+    if graph is None:
+        return {"unknown": provenance.MODEL_UNKNOWN}
+    return {
+        "unknown": None,
+        "figure": model_figure(graph),
+        "statements": graph_statements(graph),
+        "descriptions": [
+            (n["name"], n["description"]) for n in graph.get("nodes", []) if n.get("description")
+        ],
+    }
 
 
 def _diagnostics(summary: dict[str, Any]) -> dict[str, Any]:
@@ -318,18 +327,31 @@ def _group_row(group: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _provenance(
-    project: Project, data: analysis.RunData, graph: dict[str, Any]
-) -> list[tuple[str, str]]:
+def _provenance(project: Project, data: analysis.RunData) -> dict[str, Any]:
+    """Fingerprints of the run's model, data and arrays, with a sentence for each of
+    them that is not known or no longer the project's."""
+    known = provenance.facts(data.record, data.table.fingerprint)
     source = project.dataset.source
-    return [
+    table = [
         ("Data file", source.name),
         ("Data file SHA-256", source.sha256),
         ("Rows in the table", f"{project.dataset.n_rows:,}"),
+    ]
+    if known["table_changed"]:
+        sha256, fitted_rows = provenance.split_fingerprint(known["table_fingerprint"])
+        table = [
+            ("Data the run was fitted on: file SHA-256", sha256),
+            ("Rows in that table", f"{fitted_rows:,}"),
+            ("Data file now in the project", source.name),
+            ("Its SHA-256", source.sha256),
+            ("Rows in it", f"{project.dataset.n_rows:,}"),
+        ]
+    model = known["model_fingerprint"]
+    table += [
         ("Rows with every input of the model", f"{len(data.complete):,}"),
         (
             "Model fingerprint (SHA-256 of the model as canonical JSON)",
-            provenance.model_hash(graph),
+            "not known" if model is None else model,
         ),
         (
             "Run fingerprint (SHA-256 of the run record and its arrays)",
@@ -338,6 +360,7 @@ def _provenance(
         ("Run", data.record.id),
         ("Program", f"Workbench {__version__}"),
     ]
+    return {"table": table, "notes": provenance.caveats(known)}
 
 
 def _settings_notes(settings: ReportSettings, result: Any) -> list[str]:

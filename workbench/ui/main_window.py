@@ -79,7 +79,7 @@ class MainWindow(QMainWindow):
         data_split.addWidget(self.table_view)
         data_split.addWidget(self.columns_panel)
         data_split.setSizes([800, 460])
-        self.runs_panel = RunsPanel()
+        self.runs_panel = RunsPanel(self.undo_stack)
         self.run_panel = RunPanel()
         self.tabs.addTab(self.model_editor, "Model")
         self.tabs.addTab(data_split, "Data")

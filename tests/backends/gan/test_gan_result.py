@@ -63,7 +63,9 @@ def test_a_rows_score_does_not_depend_on_its_batch(mixed_fit):
     rows = mixed_fit.sample(40, seed=3)
     X = mixed_fit.encoder.numeric_matrix(rows)
     alone = np.concatenate([mixed_fit.critic_score(X[i : i + 1]) for i in range(5)])
-    np.testing.assert_allclose(mixed_fit.critic_score(X)[:5], alone, rtol=1e-6)
+    # float32 matrix products may round differently by batch size (~1e-7); the noise
+    # this guards against moves scores by ~0.1
+    np.testing.assert_allclose(mixed_fit.critic_score(X)[:5], alone, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(mixed_fit.critic_score(X[::-1])[::-1], mixed_fit.critic_score(X))
 
 

@@ -49,3 +49,25 @@ def test_array_moves_reproduce_emcee_moves_exactly(emcee_move, array_move):
 def test_an_unknown_move_is_named():
     with pytest.raises(ValueError, match="'walk'.*de, stretch"):
         make_move("walk")
+
+
+@pytest.mark.parametrize("move", ["stretch", "de"])
+def test_the_moves_have_no_absolute_scale(move):
+    """Shrinking the target by 2**-30 (~1e-9, a coefficient's width under a Uniform(-1e8,
+    1e8) prior on the sampler's scale; a power of two, so exactly) shrinks the chain by
+    exactly as much: DE's jitter is relative (on gamma), not a fixed absolute step."""
+
+    def log_density(x: np.ndarray) -> np.ndarray:
+        return -0.5 * np.sum(x**2, axis=1) - np.abs(x[:, 0])
+
+    tiny = 2.0**-30
+    start = np.random.default_rng(3).normal(size=(32, 3))
+    chains = []
+    for scale in (1.0, tiny):
+        sampler = emcee.EnsembleSampler(
+            32, 3, lambda y, s=scale: log_density(y / s), vectorize=True, moves=make_move(move)
+        )
+        sampler.random_state = np.random.RandomState(4).get_state()
+        sampler.run_mcmc(start * scale, 300)
+        chains.append(sampler.get_chain() / scale)
+    np.testing.assert_array_equal(chains[0], chains[1])

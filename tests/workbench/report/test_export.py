@@ -199,6 +199,9 @@ def test_the_explain_command_shows_no_intervals_for_a_model_without_posterior(
         "attributions": {"px_3_4": {"value": -4.8, "lower": -4.8, "upper": -4.8, "mc_error": 0.05}},
         "counterfactuals": [],
         "notes": [],
+        "model_fingerprint": "0" * 64,
+        "table_fingerprint": "0" * 64 + ":434",
+        "table_changed": False,
     }
     monkeypatch.setattr(workbench.report, "explain_row_json", lambda *a, **k: point)
     path = tmp_path / "fitted.wbproj"

@@ -12,6 +12,7 @@ one step on the stack, and undo restores the same ids.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -242,3 +243,39 @@ def paste(graph: Graph, nodes: list[Node], edges: list[Edge], plates: list[Plate
     ops += [_AddNode(n) for n in nodes]
     ops += [_AddEdge(e) for e in edges]
     return GraphCommand(graph, f"Paste {len(nodes) + len(plates)} item(s)", ops)
+
+
+def apply_rewrite(graph: Graph, new: Graph, text: str) -> GraphCommand:
+    """Turn ``graph`` into ``new``, a rewritten copy of it that shares its ids (the
+    non-centred rewrite), as one command of small operations: the scene updates the
+    few items that changed rather than rebuilding, and undo restores the same ids.
+
+    Order matters for undo, which runs backwards: a node leaves a plate (an update)
+    before the plate is removed, and edges go before their nodes and come after them.
+    """
+    ops: list[_Op] = [_RemoveEdge(e) for eid, e in graph.edges.items() if eid not in new.edges]
+    ops += [_RemoveNode(n) for nid, n in graph.nodes.items() if nid not in new.nodes]
+    ops += [_AddPlate(p) for pid, p in new.plates.items() if pid not in graph.plates]
+    ops += [
+        _Update(plate, changes)
+        for pid, plate in graph.plates.items()
+        if pid in new.plates and (changes := _changed(plate, new.plates[pid]))
+    ]
+    ops += [_AddNode(n) for nid, n in new.nodes.items() if nid not in graph.nodes]
+    ops += [
+        _Update(node, changes)
+        for nid, node in graph.nodes.items()
+        if nid in new.nodes and (changes := _changed(node, new.nodes[nid]))
+    ]
+    ops += [_RemovePlate(p) for pid, p in graph.plates.items() if pid not in new.plates]
+    ops += [_AddEdge(e) for eid, e in new.edges.items() if eid not in graph.edges]
+    return GraphCommand(graph, text, ops)
+
+
+def _changed(old: Node | Plate, new: Node | Plate) -> dict[str, Any]:
+    """The fields of ``new`` that differ from ``old`` (the same item, by id)."""
+    return {
+        f.name: getattr(new, f.name)
+        for f in dataclasses.fields(old)
+        if f.name != "id" and getattr(old, f.name) != getattr(new, f.name)
+    }

@@ -1,4 +1,9 @@
-"""The run history and the summary of the selected run."""
+"""The run history and the summary of the selected run.
+
+For an MCMC run the header says which sampler ran and why (``auto`` decides by
+the model's size), and the Posterior tab carries the sampler's own diagnostics
+and, where NUTS found a funnel, the bar that offers the non-centred rewrite.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,15 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
+    QFrame,
     QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QScrollArea,
+    QSizePolicy,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -21,9 +29,12 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.project import Project, RunRecord
+from workbench.text import count
 from workbench.ui.results.attributions_view import AttributionsView
+from workbench.ui.results.funnel_bar import FunnelBar
 from workbench.ui.results.posterior_view import PosteriorView
 from workbench.ui.results.predictive_view import PredictiveView
+from workbench.ui.results.sampler_plots import sampler_info
 from workbench.ui.results.samples_view import SamplesView
 
 SUMMARY_COLUMNS = (
@@ -38,9 +49,20 @@ SUMMARY_COLUMNS = (
     "r_hat",
 )
 
+VERDICT_LINES = 7  # the most lines of verdict and warnings shown before it scrolls
+SAMPLER_TITLES = {
+    "nuts": "NUTS",
+    "ensemble": "ensemble (emcee)",
+    "vi": "variational inference",
+}
+SAMPLER_SHORT = {"nuts": "NUTS", "ensemble": "ensemble", "vi": "VI"}  # in the history list
+
 
 class RunsPanel(QWidget):
-    def __init__(self) -> None:
+    """``undo_stack``: the window's, on which the Posterior tab's rewrite of the model
+    goes; without one the panel only shows results."""
+
+    def __init__(self, undo_stack: QUndoStack | None = None) -> None:
         super().__init__()
         self._runs: list[RunRecord] = []
         self._project: Project | None = None
@@ -52,6 +74,7 @@ class RunsPanel(QWidget):
         self.history.itemSelectionChanged.connect(self._on_history_selection_changed)
         self.verdict = QLabel()
         self.verdict.setWordWrap(True)
+        self.verdict.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.table = QTableWidget(0, len(SUMMARY_COLUMNS))
         self.table.setHorizontalHeaderLabels(SUMMARY_COLUMNS)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
@@ -63,19 +86,32 @@ class RunsPanel(QWidget):
         self.table.addAction(copy)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.posterior = PosteriorView()
+        self.funnel_bar = FunnelBar(undo_stack)
+        posterior_tab = QWidget()
+        posterior_layout = QVBoxLayout(posterior_tab)
+        posterior_layout.setContentsMargins(0, 4, 0, 0)
+        posterior_layout.addWidget(self.funnel_bar)
+        posterior_layout.addWidget(self.posterior, 1)
         self.predictive = PredictiveView()
         self.attributions = AttributionsView()
         self.views = QTabWidget()
         self.views.addTab(self.table, "Summary")
-        self.views.addTab(self.posterior, "Posterior")
+        self.views.addTab(posterior_tab, "Posterior")
         self.views.addTab(self.predictive, "Predictive")
         self.views.addTab(self.attributions, "Attributions")
         self.samples = SamplesView()
         self.views.addTab(self.samples, "Samples")
         self.views.currentChanged.connect(lambda _: self._refresh_heavy_views())
+        # a run with many warnings scrolls its verdict rather than squeezing the plots
+        verdict_area = QScrollArea()
+        verdict_area.setWidget(self.verdict)
+        verdict_area.setWidgetResizable(True)
+        verdict_area.setFrameShape(QFrame.Shape.NoFrame)
+        verdict_area.setMaximumHeight(VERDICT_LINES * self.verdict.fontMetrics().lineSpacing())
+        verdict_area.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         right = QWidget()
         layout = QVBoxLayout(right)
-        layout.addWidget(self.verdict)
+        layout.addWidget(verdict_area)
         layout.addWidget(self.views, 1)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.history)
@@ -87,11 +123,14 @@ class RunsPanel(QWidget):
     def set_project(self, project: Project) -> None:
         self._project = project
         self.attributions.project = project
+        self.funnel_bar.set_project(project)
         self._runs = list(reversed(project.runs))  # newest first
         self.history.clear()
         for record in self._runs:
             when = record.finished[:16].replace("T", " ")
-            text = f"{when}  {record.engine.upper()}  {record.status}"
+            sampler = SAMPLER_SHORT.get(record.summary.get("sampler", ""))
+            engine = f"{record.engine.upper()} · {sampler}" if sampler else record.engine.upper()
+            text = f"{when}  {engine}  {record.status}"
             item = QListWidgetItem(text)
             item.setToolTip(record.message)
             self.history.addItem(item)
@@ -105,6 +144,7 @@ class RunsPanel(QWidget):
             self.table.setRowCount(0)
             # another project's plots must not stay on screen
             self.posterior.show_draws(None, [])
+            self.funnel_bar.show_run({})
             self._selected = None
             self._refresh_heavy_views()
 
@@ -128,6 +168,7 @@ class RunsPanel(QWidget):
             "Select one run to see it alone."
         )
         self.views.setCurrentIndex(0)
+        self.funnel_bar.show_run({})
         headers = ["A", "B", "B − A"]
         self.table.setColumnCount(len(headers))
         self.table.setHorizontalHeaderLabels(headers)
@@ -155,8 +196,13 @@ class RunsPanel(QWidget):
         draws = arrays.get("draws")
         observed, replicas = self._predictive_check(summary, arrays)
         self.posterior.show_draws(
-            draws, list(params) if draws is not None else [], observed, replicas
+            draws,
+            list(params) if draws is not None else [],
+            observed,
+            replicas,
+            sampler_info(summary, arrays),
         )
+        self.funnel_bar.show_run(summary if record.engine == "mcmc" else {})
         self.views.setTabEnabled(1, draws is not None)
         self.views.setTabEnabled(4, record.engine == "gan")
         self._selected = record
@@ -278,4 +324,44 @@ def _verdict(record: RunRecord, summary: dict[str, Any]) -> str:
         else "<b style='color:#b3261e'>Not converged</b>: read the warnings before trusting it."
     )
     warnings = "".join(f"<br>• {w}" for w in summary.get("warnings", []))
-    return f"{head} {record.engine.upper()} run, seed {record.seed}, {record.message}.{warnings}"
+    return (
+        f"{head} {record.engine.upper()} run, seed {record.seed}, {record.message}."
+        f"{_sampler_line(summary)}{warnings}"
+    )
+
+
+def _sampler_line(summary: dict[str, Any]) -> str:
+    """Which sampler ran and why, and what it measured of itself (MCMC runs)."""
+    name = summary.get("sampler")
+    if name not in SAMPLER_TITLES:
+        return ""
+    line = f"<br>Sampler: <b>{SAMPLER_TITLES[name]}</b>"
+    if summary.get("sampler_reason"):
+        line += f" — {summary['sampler_reason']}"
+    facts = _sampler_facts(name, summary)
+    return f"{line} {'; '.join(facts)}." if facts else line
+
+
+def _sampler_facts(name: str, summary: dict[str, Any]) -> list[str]:
+    """NUTS's own statistics, or the VI fit's family and Pareto k (ensemble runs state
+    theirs in the table and the warnings)."""
+    facts: list[str] = []
+    if name == "nuts":
+        if summary.get("chains") and summary.get("draws_per_chain"):
+            facts.append(
+                f"{count(summary['chains'], 'chain')} × {summary['draws_per_chain']} draws"
+            )
+        facts.append(count(int(summary.get("divergences") or 0), "divergent transition"))
+        if summary.get("e_bfmi"):
+            facts.append("E-BFMI " + ", ".join(f"{b:.2f}" for b in summary["e_bfmi"]))
+        if summary.get("step_size"):
+            low, high = min(summary["step_size"]), max(summary["step_size"])
+            facts.append(f"step size {low:.2g}" + (f"–{high:.2g}" if high > low else ""))
+        if summary.get("mean_tree_depth") is not None:
+            facts.append(f"mean tree depth {summary['mean_tree_depth']:.1f}")
+    elif name == "vi":
+        if summary.get("vi_method"):
+            facts.append(f"{summary['vi_method']} Gaussian")
+        if summary.get("pareto_k") is not None:
+            facts.append(f"Pareto k {summary['pareto_k']:.2f}")
+    return facts

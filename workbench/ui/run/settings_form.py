@@ -1,11 +1,27 @@
-"""A form built from an engine's settings description (backends.runtime.Setting)."""
+"""A form built from an engine's settings description (backends.runtime.Setting).
+
+The form scrolls: an engine with many settings (MCMC has one set per sampler)
+must not make the window taller than a laptop's screen, since the window cannot
+shrink below what its widgets ask for.
+"""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QSpinBox, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QFrame,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from backends.runtime import Setting
 
@@ -13,8 +29,17 @@ from backends.runtime import Setting
 class SettingsForm(QWidget):
     def __init__(self) -> None:
         super().__init__()
-        self._layout = QFormLayout(self)
+        rows = QWidget()
+        self._layout = QFormLayout(rows)
         self._layout.setContentsMargins(0, 0, 0, 0)
+        self._scroll = QScrollArea()
+        self._scroll.setWidget(rows)
+        self._scroll.setWidgetResizable(True)
+        self._scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self._scroll)
         self._editors: dict[str, QWidget] = {}
         self._specs: list[Setting] = []
         self._defaults: dict[str, Any] = {}
@@ -34,6 +59,9 @@ class SettingsForm(QWidget):
             editor.setToolTip(spec.help)
             self._editors[spec.name] = editor
             self._layout.addRow(spec.label, editor)
+        # never narrower than the rows (no horizontal scrolling), with room for the bar
+        bar = self._scroll.verticalScrollBar().sizeHint().width()
+        self._scroll.setMinimumWidth(self._scroll.widget().minimumSizeHint().width() + bar)
 
     def values(self) -> dict[str, Any]:
         """Only the values that differ from the defaults for this graph (what the project
