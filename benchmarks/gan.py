@@ -10,7 +10,7 @@ test (backends/gan/quality.py) on the same held-out 20%, so the figures compare.
   growing number of epochs and its figure is the training time of the first fit whose
   samples reach 0.7 (the checks are not counted against it).
 
-CTGAN runs in its own venv (/work/peers/ctgan, `pip install torch==2.13.0 ctgan`)
+CTGAN runs in its own venv (benchmarks/.peers/ctgan, `pip install torch==2.13.0 ctgan`)
 through a subprocess; without it the comparison is skipped with a note. Both get the
 same number of torch threads (--threads).
 
@@ -41,7 +41,7 @@ DATA = (
     Path(__file__).resolve().parents[2]
     / "shared/datasets/posteriordb/earnings-logearn_height/data.json"
 )
-CTGAN_PYTHON = Path("/work/peers/ctgan/bin/python")
+CTGAN_PYTHON = Path(__file__).resolve().parent / ".peers" / "ctgan" / "bin" / "python"
 COLUMNS = ["earn", "height", "male"]
 TYPES = {"earn": "numeric", "height": "integer", "male": "boolean"}
 CTGAN_SCRIPT = """
@@ -158,7 +158,7 @@ def main() -> None:
         )
     if args.no_ctgan or not CTGAN_PYTHON.exists():
         print(
-            "CTGAN: skipped (no venv at /work/peers/ctgan)"
+            f"CTGAN: skipped (no venv at {CTGAN_PYTHON.parents[1]})"
             if not args.no_ctgan
             else "CTGAN: skipped (--no-ctgan)"
         )

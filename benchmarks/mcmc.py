@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/mcmc.py [--models kidiq hier radon] [--repeats 3]
         [--groups 50 200 1000] [--samplers nuts ensemble auto]
-        [--pymc /work/peers/pymc/bin/python]
+        [--pymc benchmarks/.peers/pymc/bin/python]
 
 The figure of merit is the minimum bulk ESS over parameters divided by wall time.
 The machine is shared: run several repeats and compare medians.
@@ -74,7 +74,10 @@ from backends.mcmc.diagnostics import parameter_table  # noqa: E402
 from backends.mcmc.sampler import stuck_walkers  # noqa: E402
 from backends.runtime import ColumnTable  # noqa: E402
 
-DATA = Path("/work/shared/datasets/posteriordb/kidiq-kidscore_momiq/data.json")
+DATA = (
+    Path(__file__).resolve().parents[2]
+    / "shared/datasets/posteriordb/kidiq-kidscore_momiq/data.json"
+)
 
 
 def load(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -655,7 +658,7 @@ def main() -> None:
     parser.add_argument("--plain-walkers", type=int, default=32)
     parser.add_argument(
         "--pymc",
-        default="/work/peers/pymc/bin/python",
+        default=str(Path(__file__).resolve().parent / ".peers" / "pymc" / "bin" / "python"),
         help="a python with pymc and nutpie (benchmarks/peers-requirements.txt); empty to skip",
     )
     parser.add_argument("--json", action="store_true", help="print the raw rows as JSON")

@@ -341,7 +341,9 @@ class JaxMath(ArrayMath):
 
     def reduce(self, name: str, x: Any, axis: int) -> Any:
         jnp = self.jnp
-        return {"sum": jnp.sum, "mean": jnp.mean, "min": jnp.min, "max": jnp.max}[name](x, axis=axis)
+        return {"sum": jnp.sum, "mean": jnp.mean, "min": jnp.min, "max": jnp.max}[name](
+            x, axis=axis
+        )
 
     def divide_reusing(self, a: Any, b: Any) -> Any:
         return a / b  # JAX arrays are immutable

@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 from scipy import special
 
+from backends.graph.arraymath import ArrayMath
 from backends.graph.dependencies import expression_order, group_indices, parsed_fields
 from backends.graph.distributions import VECTOR_PARAMS, Family, family
-from backends.graph.arraymath import ArrayMath
 from backends.graph.expressions import NUMPY, ArrayOps, Expression, align
 from backends.graph.model import ROWS, Graph, Node
 from backends.graph.rows import NON_NUMERIC, DataInfo, RowBatch, table_rows
@@ -196,7 +196,9 @@ class CompiledModel:
         n_walkers = params.shape[0]
         values: dict[str, Any] = {}
         indices = {
-            name: self._cached(cache, ("codes", col, m.name), lambda c=col: m.to_index(rows.codes[c]))
+            name: self._cached(
+                cache, ("codes", col, m.name), lambda c=col: m.to_index(rows.codes[c])
+            )
             for name, col in self.group_columns.items()
             if col in rows.codes
         }

@@ -37,16 +37,6 @@ class TorchDensity:
             lp = self.model.evaluate(u, ops=self.ops).log_density
         return torch.nan_to_num(lp, nan=-torch.inf, posinf=torch.inf, neginf=-torch.inf)
 
-    def value_and_grad(self, u: np.ndarray) -> tuple[float, np.ndarray]:
-        """At one point (dim,): the log-density and its gradient, as numpy."""
-        x = torch.as_tensor(
-            np.asarray(u, dtype=float), dtype=torch.float64, device=self.device
-        ).reshape(1, -1)
-        x.requires_grad_(True)
-        lp = self.log_density(x)
-        (grad,) = torch.autograd.grad(lp[0], x)
-        return float(lp.detach()[0]), grad[0].detach().cpu().numpy()
-
     def batch_value_and_grad(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """At W points (W, dim): log-densities (W,) and gradients (W, dim)."""
         x = torch.as_tensor(np.atleast_2d(u), dtype=torch.float64, device=self.device)

@@ -27,6 +27,7 @@ from backends.mcmc.nuts import NutsChains
 
 BFMI_LIMIT = 0.3  # Betancourt (2016): below this the energy explores poorly
 DEPTH_SHARE_LIMIT = 0.01  # more than 1% of draws at the maximum tree depth
+LOCATE_MIN = 5  # divergences needed before their place is named
 LOCATE_Z = -0.5  # divergent draws this many sds below the mean locate the problem
 
 
@@ -53,8 +54,8 @@ def centred_nodes(graph: Graph) -> dict[str, str]:
 def locate_divergences(chains: NutsChains, blocks: list[Block]) -> str | None:
     """The scalar parameter whose divergent draws sit lowest relative to all draws."""
     divergent = chains.diverging.reshape(-1)
-    if not divergent.any() or divergent.all():
-        return None
+    if divergent.sum() < LOCATE_MIN or divergent.all():
+        return None  # where one or two divergences sit says nothing about a region
     flat = chains.draws.reshape(-1, chains.draws.shape[-1])
     worst, worst_z = None, LOCATE_Z
     for block in blocks:
@@ -82,7 +83,10 @@ def nuts_warnings(
         where = locate_divergences(chains, blocks)
         text = f"{n_div} divergent transition(s) ({share:.1%} of the draws)"
         text += f" near small {where}" if where else ""
-        text += ": the sampler could not follow the posterior's curvature there, so the draws are biased."
+        text += (
+            ": the sampler could not follow the posterior's curvature there, so the draws "
+            "are biased."
+        )
         centred = centred_nodes(graph)
         if where in centred:
             funnel = Funnel(centred[where], where)
@@ -102,7 +106,7 @@ def nuts_warnings(
             "sampler moves slowly (strong correlations or very different scales). Raise "
             "max_tree_depth or reparameterise."
         )
-    bfmi = np.atleast_1d(array_stats.bfmi(chains.energy))
+    bfmi = energy_bfmi(chains)
     low = [i + 1 for i, b in enumerate(bfmi) if np.isfinite(b) and b < BFMI_LIMIT]
     if low:
         warnings.append(

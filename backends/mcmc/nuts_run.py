@@ -19,7 +19,6 @@ from backends.mcmc.start import Start
 from backends.runtime import CancelToken, ProgressCallback
 
 
-
 def run_nuts(
     model: CompiledModel,
     density: JaxDensity,

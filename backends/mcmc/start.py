@@ -104,7 +104,6 @@ def _curvature_scale(
     two: one posterior sd, whether that is 10 or 1e-10. A neighbour with a
     non-finite density (the step crossed a boundary) shrinks the step tenfold. A
     direction that is flat or convex gets scale 1, as L-BFGS-B's own start would."""
-    dim = u.size
     floor = RELATIVE_FLOOR * np.abs(u)
     h = 1e-3 * np.maximum(1.0, np.abs(u))
     scale = h

@@ -50,7 +50,11 @@ def run_vi(
 
     def judge(_: Table) -> tuple[bool, list[str]]:
         # only a good fit (k < 0.5) passes; "with care" is said as a warning too
-        return (True, []) if fit.pareto_k < GOOD_K else (False, [f"Variational inference: {fit.verdict}."])
+        return (
+            (True, [])
+            if fit.pareto_k < GOOD_K
+            else (False, [f"Variational inference: {fit.verdict}."])
+        )
 
     return SamplerOutcome(
         draws=fit.draws[None, :, :],

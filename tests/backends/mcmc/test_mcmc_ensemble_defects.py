@@ -5,14 +5,10 @@ length, and the memory is bounded by the draws kept."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from backends.graph.compile import compile_model
-from backends.graph.model import Graph, Node, Plate
 from backends.mcmc import engine, sampler
 from backends.mcmc.autocorr import integrated_time
 from backends.mcmc.diagnostics import drift, parameter_table, verdict
@@ -28,47 +24,12 @@ from backends.mcmc.sampler import (
     stray_walkers,
 )
 from backends.mcmc.start import Start, _curvature_scale, find_map, initial_ball
-from backends.runtime import CancelToken, ColumnTable
-
-KIDIQ = Path("/work/shared/datasets/posteriordb/kidiq-kidscore_momiq/data.json")
-
-
-def _kidiq() -> tuple[Graph, ColumnTable, np.ndarray, np.ndarray]:
-    """kid_score ~ Normal(b0 + b1 * mom_iq, sigma), a user's "flat" Uniform(-1e8, 1e8)
-    on the coefficients; also the least-squares coefficients and their standard errors,
-    which the flat prior's posterior means and sds equal up to the Student-t factor."""
-    raw = json.loads(KIDIQ.read_text())
-    x, y = np.asarray(raw["mom_iq"], float), np.asarray(raw["kid_score"], float)
-    graph = Graph()
-    rows = graph.add_plate(Plate("rows"))
-    flat = {"lower": "-1e8", "upper": "1e8"}
-    graph.add_node(Node("b0", "stochastic", distribution="Uniform", params=flat))
-    graph.add_node(Node("b1", "stochastic", distribution="Uniform", params=flat))
-    graph.add_node(Node("sigma", "stochastic", distribution="HalfCauchy", params={"sigma": "2.5"}))
-    graph.add_node(Node("mom_iq", "data", columns=["mom_iq"], plate=rows.id))
-    graph.add_node(
-        Node(
-            "kid_score",
-            "observed",
-            distribution="Normal",
-            columns=["kid_score"],
-            params={"mu": "b0 + b1 * mom_iq", "sigma": "sigma"},
-            plate=rows.id,
-        )
-    )
-    table = ColumnTable(
-        {"mom_iq": x, "kid_score": y}, {"mom_iq": "numeric", "kid_score": "numeric"}
-    )
-    design = np.column_stack([np.ones_like(x), x])
-    coef, residual, *_ = np.linalg.lstsq(design, y, rcond=None)
-    s2 = residual[0] / (len(y) - 2)
-    se = np.sqrt(np.diag(s2 * np.linalg.inv(design.T @ design)))
-    return graph, table, coef, se
+from backends.runtime import CancelToken
+from tests.backends.mcmc.models import flat_kidiq
 
 
-@pytest.mark.skipif(not KIDIQ.exists(), reason="posteriordb's kidiq data are not here")
 def test_wide_uniform_priors_give_the_right_posterior_or_say_not_converged() -> None:
-    graph, table, coef, se = _kidiq()
+    graph, table, coef, se = flat_kidiq()
     settings = {
         "sampler": "ensemble",
         "move": "de",
@@ -89,12 +50,11 @@ def test_wide_uniform_priors_give_the_right_posterior_or_say_not_converged() -> 
     assert abs(sigma["mean"] - 18.27) < 4 * sigma["mcse_mean"] + 0.01
 
 
-@pytest.mark.skipif(not KIDIQ.exists(), reason="posteriordb's kidiq data are not here")
 def test_the_start_follows_a_posterior_1e9_wide_on_the_sampler_scale() -> None:
     """The root cause: the curvature's scale was clipped at 1e-4 (the ball 10,000
     posterior sds wide in b1) and the optimiser stopped far from the mode (sigma 105
     instead of 18.2) on a problem with condition number 1e16."""
-    graph, table, coef, _ = _kidiq()
+    graph, table, coef, _ = flat_kidiq()
     model = compile_model(graph, table)
     start = find_map(model.log_density, model.dim, np.random.default_rng(0), restarts=2)
     mode = model.constrain(start.mode[None, :])[0]
@@ -102,19 +62,18 @@ def test_the_start_follows_a_posterior_1e9_wide_on_the_sampler_scale() -> None:
     assert abs(mode[2] - 18.2) < 0.05
     np.testing.assert_allclose(start.restarts, start.log_density, atol=1e-4)  # both restarts
     # the ball: 0.1 of each coefficient's sd given the others (diagonal Laplace)
-    x = np.asarray(json.loads(KIDIQ.read_text())["mom_iq"], float)
+    x = np.asarray(table["mom_iq"], float)
     conditional = mode[2] / np.sqrt([len(x), np.sum(x**2)])
     ball = model.constrain(initial_ball(model.log_density, start, 256, np.random.default_rng(1)))
     np.testing.assert_allclose(ball[:, :2].std(axis=0), 0.1 * conditional, rtol=0.2)
 
 
-@pytest.mark.skipif(not KIDIQ.exists(), reason="posteriordb's kidiq data are not here")
 def test_from_a_start_far_too_wide_the_run_says_it_has_not_converged() -> None:
     """The start the old code made for kidiq: sigma's mode at 105 (for 18.2) and a ball
     10,000 posterior sds wide in b1. Some walkers linger far out for thousands of steps,
     moving among themselves; the run must not look converged, and the stranded walkers
     are left out of the draws."""
-    graph, table, _, _ = _kidiq()
+    graph, table, _, _ = flat_kidiq()
     model = compile_model(graph, table)
     mode = np.array([5.16108921e-07, 1.21983700e-08, 4.65795183])  # 25.8, 0.61, 105
     scale = np.array([1e-4, 1e-4, 0.196])

@@ -17,92 +17,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backends.graph.model import Graph, Node, Plate
 from backends.mcmc import engine
 from backends.mcmc.result import load_result
 from backends.mcmc.samplers import ENSEMBLE_MAX_PARAMETERS, choose_sampler
-from backends.runtime import CancelToken, ColumnTable, RunCancelled
+from backends.runtime import CancelToken, RunCancelled
+from tests.backends.mcmc.models import (
+    correlated_regression,
+    eight_schools,
+    flat_kidiq,
+    hierarchical,
+)
 
-DATA = Path(__file__).resolve().parents[2] / "data"
 QUICK_MAP = {"map_restarts": 1, "ppc_draws": 20}
-
-
-def hierarchical(groups: int, per_group: int = 4, seed: int = 0):
-    """y ~ Normal(theta[g], 1), theta ~ Normal(mu, 2), mu ~ Normal(0, 10), and its exact
-    posterior (mean, covariance) over (mu, theta_1..G)."""
-    rng = np.random.default_rng(seed)
-    g = np.repeat(np.arange(groups), per_group)
-    y = rng.normal(rng.normal(1.0, 2.0, groups)[g], 1.0)
-    labels = np.array([f"g{i:04d}" for i in g], dtype=object)
-    table = ColumnTable({"g": labels, "y": y}, {"g": "categorical", "y": "numeric"})
-    graph = Graph()
-    rows = graph.add_plate(Plate("rows"))
-    levels = graph.add_plate(Plate("groups", over="g", index="j"))
-    graph.add_node(Node("mu", "stochastic", distribution="Normal", params={"mu": "0", "sigma": "10"}))
-    graph.add_node(
-        Node(
-            "theta",
-            "stochastic",
-            distribution="Normal",
-            params={"mu": "mu", "sigma": "2"},
-            plate=levels.id,
-        )
-    )
-    graph.add_node(
-        Node(
-            "y",
-            "observed",
-            distribution="Normal",
-            params={"mu": "theta[g]", "sigma": "1"},
-            columns=["y"],
-            plate=rows.id,
-        )
-    )
-    precision = np.zeros((groups + 1, groups + 1))
-    precision[0, 0] = 1 / 100 + groups / 4
-    precision[0, 1:] = precision[1:, 0] = -1 / 4
-    precision[1:, 1:] = np.diag(1 / 4 + np.bincount(g, minlength=groups))
-    linear = np.concatenate([[0.0], np.bincount(g, weights=y, minlength=groups)])
-    cov = np.linalg.inv(precision)
-    return graph, table, cov @ linear, cov
-
-
-def correlated_regression(k: int = 10, n: int = 60, seed: int = 1):
-    """y ~ Normal(X·beta, 1), beta ~ Normal(0, 10), X with strongly correlated columns:
-    an exactly Gaussian, correlated posterior."""
-    rng = np.random.default_rng(seed)
-    base = rng.normal(size=(n, 1))
-    X = 0.9 * base + 0.45 * rng.normal(size=(n, k))
-    y = X @ rng.normal(size=k) + rng.normal(size=n)
-    names = [f"x{i}" for i in range(k)]
-    table = ColumnTable(
-        {**{c: X[:, i] for i, c in enumerate(names)}, "y": y},
-        {**dict.fromkeys(names, "numeric"), "y": "numeric"},
-    )
-    graph = Graph()
-    rows = graph.add_plate(Plate("rows"))
-    graph.add_node(Node("X", "data", columns=names, plate=rows.id))
-    graph.add_node(
-        Node(
-            "beta",
-            "stochastic",
-            distribution="Normal",
-            params={"mu": "0", "sigma": "10"},
-            options={"size": k},
-        )
-    )
-    graph.add_node(
-        Node(
-            "y",
-            "observed",
-            distribution="Normal",
-            params={"mu": "dot(X, beta)", "sigma": "1"},
-            columns=["y"],
-            plate=rows.id,
-        )
-    )
-    cov = np.linalg.inv(X.T @ X + np.eye(k) / 100)
-    return graph, table, cov @ X.T @ y, cov
 
 
 def assert_matches(summary: dict, mean: np.ndarray, cov: np.ndarray) -> None:
@@ -165,60 +91,11 @@ def test_the_ensemble_at_100_dimensions_matches_or_says_it_has_not_converged() -
         assert any("convergence rule" in w or "R-hat" in w for w in summary["warnings"])
 
 
-def _eight_schools(centred: bool) -> tuple[Graph, ColumnTable]:
-    raw = json.loads((DATA / "eight_schools.json").read_text())
-    names = np.array([f"school {i + 1}" for i in range(8)], dtype=object)
-    table = ColumnTable(
-        {"school": names, "y": np.array(raw["y"], float), "s": np.array(raw["sigma"], float)},
-        {"school": "categorical", "y": "numeric", "s": "numeric"},
-    )
-    graph = Graph()
-    rows = graph.add_plate(Plate("rows"))
-    schools = graph.add_plate(Plate("schools", over="school", index="j"))
-    graph.add_node(Node("mu", "stochastic", distribution="Normal", params={"mu": "0", "sigma": "5"}))
-    graph.add_node(Node("tau", "stochastic", distribution="HalfCauchy", params={"sigma": "5"}))
-    if centred:
-        graph.add_node(
-            Node(
-                "theta",
-                "stochastic",
-                distribution="Normal",
-                params={"mu": "mu", "sigma": "tau"},
-                plate=schools.id,
-            )
-        )
-    else:
-        graph.add_node(
-            Node(
-                "eta",
-                "stochastic",
-                distribution="Normal",
-                params={"mu": "0", "sigma": "1"},
-                plate=schools.id,
-            )
-        )
-        graph.add_node(
-            Node("theta", "deterministic", expression="mu + tau * eta", plate=schools.id)
-        )
-    graph.add_node(Node("sd", "data", columns=["s"], plate=rows.id))
-    graph.add_node(
-        Node(
-            "y",
-            "observed",
-            distribution="Normal",
-            params={"mu": "theta[school]", "sigma": "sd"},
-            columns=["y"],
-            plate=rows.id,
-        )
-    )
-    return graph, table
-
-
 @pytest.fixture(scope="module")
 def eight_schools_runs() -> dict[str, dict]:
     out = {}
     for centred in (True, False):
-        graph, table = _eight_schools(centred)
+        graph, table = eight_schools(centred)
         result = engine.run(graph, table, {"sampler": "auto", **QUICK_MAP}, seed=6)
         out["centred" if centred else "non-centred"] = result.summary()
     return out
@@ -322,30 +199,9 @@ def test_stop_ends_a_nuts_run_within_a_second() -> None:
 def test_flat_uniform_priors_on_kidiq_sample_correctly_with_nuts() -> None:
     """Issue 16's wide-prior case: Uniform(-1e8, 1e8) on the coefficients, a "flat"
     prior whose posterior is 1e-9 wide on the logit scale. Truth: least squares."""
-    from workbench.project import load_project
-
-    examples = Path(__file__).resolve().parents[3] / "resources" / "examples"
-    table = load_project(examples / "kidiq.wbproj").dataset.column_table()
-    x, y = np.asarray(table["mom_iq"], float), np.asarray(table["kid_score"], float)
-    graph = Graph()
-    rows = graph.add_plate(Plate("rows"))
-    flat = {"lower": "-1e8", "upper": "1e8"}
-    graph.add_node(Node("b0", "stochastic", distribution="Uniform", params=flat))
-    graph.add_node(Node("b1", "stochastic", distribution="Uniform", params=flat))
-    graph.add_node(Node("sigma", "stochastic", distribution="HalfCauchy", params={"sigma": "2.5"}))
-    graph.add_node(Node("x", "data", columns=["mom_iq"], plate=rows.id))
-    graph.add_node(
-        Node(
-            "y",
-            "observed",
-            distribution="Normal",
-            params={"mu": "b0 + b1 * x", "sigma": "sigma"},
-            columns=["kid_score"],
-            plate=rows.id,
-        )
-    )
+    graph, table, coef, _ = flat_kidiq()
     summary = engine.run(graph, table, {"sampler": "nuts", **QUICK_MAP}, seed=10).summary()
-    slope, intercept = np.polyfit(x, y, 1)
+    intercept, slope = coef
     params = summary["parameters"]
     assert abs(params["b1"]["mean"] - slope) < 4 * params["b1"]["mcse_mean"] + 0.005
     assert abs(params["b0"]["mean"] - intercept) < 4 * params["b0"]["mcse_mean"] + 0.5

@@ -7,7 +7,7 @@ import numpy as np
 
 from backends.mcmc import engine
 from backends.mcmc.result import load_result
-from tests.backends.mcmc.test_mcmc_nuts import _eight_schools, hierarchical
+from tests.backends.mcmc.models import eight_schools, hierarchical
 
 SETTINGS = {"sampler": "vi", "map_restarts": 1, "ppc_draws": 20}
 
@@ -30,7 +30,7 @@ def test_vi_recovers_an_exact_hierarchical_posterior_and_passes_its_check() -> N
 
 
 def test_vi_on_a_funnel_says_not_to_trust_it() -> None:
-    graph, table = _eight_schools(centred=True)
+    graph, table = eight_schools(centred=True)
     summary = engine.run(graph, table, SETTINGS, seed=2).summary()
     assert not summary["converged"] and summary["pareto_k"] >= 0.7
     assert any("run NUTS instead" in w for w in summary["warnings"])
